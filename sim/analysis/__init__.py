@@ -1,0 +1,1 @@
+"""Policy analysis: sweeps, sensitivity, scenario discovery."""

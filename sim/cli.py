@@ -1,0 +1,55 @@
+"""The ``iraqsim`` command: a thin shell over the Python API.
+
+Each subcommand lives in its own module under ``sim.commands`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to a function of the parsed
+arguments returning an exit code. Errors a user can cause (``ScenarioError``, ``UserError``) are
+printed as one line and exit with code 2; there is never a traceback for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .scenario import ScenarioError
+
+#: Subcommand modules in ``sim.commands``, in the order ``--help`` lists them.
+COMMANDS = ["run", "compare", "validate", "schema", "list"]
+
+
+class UserError(Exception):
+    """A problem with the command line or the environment that the user can fix."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse's own convention)
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    from . import __version__
+    parser = _Parser(prog="iraqsim", description="Scenario simulation of US drawdown choices in Iraq.")
+    parser.add_argument("--version", action="version", version=f"iraqsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"sim.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``iraqsim`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ScenarioError, UserError) as exc:
+        print(f"iraqsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("iraqsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``iraqsim``; each module has ``register(subparsers)``."""

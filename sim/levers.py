@@ -1,0 +1,222 @@
+"""Levers: the drawdown choices a decision-maker controls.
+
+* **posture** — how many US troops stay in Iraq each month: ``hold``, ``waypoints``,
+  ``rapid_exit``, ``conditions_based``, ``over_the_horizon``, ``kurdistan_residual``.
+* **retaliation** — the doctrine after militia attacks (M6): ``none``, ``proportional``,
+  ``leadership``, ``iran_direct``.
+* **aid** — the level of US aid and engagement: ``none``, ``low``, ``medium``, ``high``.
+
+A posture only says what the US *chooses*; a forced exit (expulsion or collapsing domestic will,
+``UnitedStates.forced_exit_cap``) overrides it. Lever defaults are choices, not evidence: a
+scenario states them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Retaliation(str, Enum):
+    """US doctrine after militia attacks (M6; DB24-04, DB24-05, RCD20-04, WP20-06)."""
+
+    NONE = "none"
+    PROPORTIONAL = "proportional"
+    LEADERSHIP = "leadership"
+    IRAN_DIRECT = "iran_direct"
+
+
+class Aid(str, Enum):
+    """Level of US aid, trade and engagement (FP23-07)."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def level(self) -> float:
+        """Aid as a number in 0..1 (assumption: evenly spaced levels)."""
+        return {"none": 0.0, "low": 1 / 3, "medium": 2 / 3, "high": 1.0}[self.value]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Troops = Annotated[float, Field(ge=0, le=200_000)]
+Month = Annotated[int, Field(ge=0, le=600)]
+
+
+class PostureBase(_Strict):
+    """Common interface of postures.
+
+    ``advise_factor`` scales how much present troops advise the federal ISF and contribute to
+    direct CT; ``exposure_factor`` scales how exposed they are to militia attacks; ``outside_ct``
+    says whether CT strike capacity is kept from outside Iraq; ``syria_basing`` whether troops
+    keep the Syria hub regardless of their number.
+    """
+
+    advise_factor: float = 1.0
+    exposure_factor: float = 1.0
+    outside_ct: bool = False
+    syria_basing: bool = False
+
+    def initial_troops(self) -> float:
+        """Troops in Iraq in month 0."""
+        raise NotImplementedError
+
+    def chosen_troops(self, month: int, current: np.ndarray, model) -> np.ndarray:
+        """Troops the US chooses to have in Iraq this month, per run (before forced exits)."""
+        raise NotImplementedError
+
+
+class Hold(PostureBase):
+    """Keep a fixed number of troops (the status quo; DB24-09)."""
+
+    kind: Literal["hold"] = "hold"
+    troops: Troops = 2500
+
+    def initial_troops(self) -> float:
+        return self.troops
+
+    def chosen_troops(self, month, current, model):
+        current.fill(self.troops)
+        return current
+
+
+class Waypoints(PostureBase):
+    """Piecewise-linear troop path through ``[month, troops]`` points; flat beyond the ends."""
+
+    kind: Literal["waypoints"] = "waypoints"
+    points: list[tuple[Month, Troops]] = Field(min_length=1)
+
+    @field_validator("points")
+    @classmethod
+    def _increasing(cls, pts):
+        months = [m for m, _ in pts]
+        if any(b <= a for a, b in zip(months, months[1:])):
+            raise ValueError("waypoint months must be strictly increasing")
+        return pts
+
+    def initial_troops(self) -> float:
+        return self._at(0)
+
+    def _at(self, month: int) -> float:
+        ms, ts = zip(*self.points)
+        return float(np.interp(month, ms, ts))
+
+    def chosen_troops(self, month, current, model):
+        current.fill(self._at(month))
+        return current
+
+
+class _ExitRamp(PostureBase):
+    """A linear ramp from ``troops`` at ``start_month`` to ``residual`` after ``months``."""
+
+    troops: Troops = 2500
+    start_month: Month = 0
+    months: Annotated[int, Field(ge=1, le=120)] = 3
+    residual: Troops = 0
+
+    def initial_troops(self) -> float:
+        return self._at(0)
+
+    def _at(self, month: int) -> float:
+        frac = np.clip((month - self.start_month) / self.months, 0.0, 1.0)
+        return float(self.troops + (self.residual - self.troops) * frac)
+
+    def chosen_troops(self, month, current, model):
+        current.fill(self._at(month))
+        return current
+
+
+class RapidExit(_ExitRamp):
+    """Leave fast: all troops out within ``months`` of ``start_month`` (the 2011 pattern)."""
+
+    kind: Literal["rapid_exit"] = "rapid_exit"
+
+    @model_validator(mode="after")
+    def _no_residual(self):
+        if self.residual != 0:
+            raise ValueError("rapid_exit leaves no residual; use waypoints or kurdistan_residual")
+        return self
+
+
+class OverTheHorizon(_ExitRamp):
+    """No troops in Iraq after the ramp; a share of CT strike capacity is kept from outside.
+
+    The share is the parameter ``us.over_the_horizon_fraction``.
+    """
+
+    kind: Literal["over_the_horizon"] = "over_the_horizon"
+    months: Annotated[int, Field(ge=1, le=120)] = 6
+    outside_ct: bool = True
+
+    @model_validator(mode="after")
+    def _no_residual(self):
+        if self.residual != 0:
+            raise ValueError("over_the_horizon keeps no troops in Iraq (residual must be 0)")
+        return self
+
+
+class KurdistanResidual(_ExitRamp):
+    """Draw down to a residual force in the Kurdistan Region.
+
+    The residual keeps the Syria hub (Erbil) but advises the federal ISF less and is less exposed.
+    ``advise_factor`` and ``exposure_factor`` are assumptions a scenario should vary.
+    """
+
+    kind: Literal["kurdistan_residual"] = "kurdistan_residual"
+    months: Annotated[int, Field(ge=1, le=120)] = 12
+    residual: Troops = 900
+    advise_factor: Annotated[float, Field(ge=0, le=1)] = 0.5
+    exposure_factor: Annotated[float, Field(ge=0, le=1)] = 0.6
+    syria_basing: bool = True
+
+
+class ConditionsBased(PostureBase):
+    """Draw down by ``step`` troops at each review, only while conditions hold.
+
+    Every ``review_every`` months, runs whose ISF capability is at least ``isf_min`` and whose ISIS
+    fighters in Iraq are at most ``isis_max`` cut ``step`` troops, never below ``floor``.
+    """
+
+    kind: Literal["conditions_based"] = "conditions_based"
+    troops: Troops = 2500
+    step: Annotated[float, Field(gt=0, le=200_000)] = 500
+    review_every: Annotated[int, Field(ge=1, le=120)] = 6
+    isf_min: Annotated[float, Field(ge=0, le=1)] = 0.6
+    isis_max: Annotated[float, Field(ge=0)] = 2500
+    floor: Troops = 0
+
+    def initial_troops(self) -> float:
+        return self.troops
+
+    def chosen_troops(self, month, current, model):
+        if month > 0 and month % self.review_every == 0:
+            ok = (model.gov.isf_capability >= self.isf_min) & (model.isis.fighters_iraq <= self.isis_max)
+            cut = np.where(ok, self.step, 0.0)
+            np.subtract(current, cut, out=current)
+            np.maximum(current, self.floor, out=current)
+        return current
+
+
+Posture = Annotated[
+    Union[Hold, Waypoints, RapidExit, ConditionsBased, OverTheHorizon, KurdistanResidual],
+    Field(discriminator="kind"),
+]
+
+POSTURE_KINDS = ["hold", "waypoints", "rapid_exit", "conditions_based", "over_the_horizon",
+                 "kurdistan_residual"]
+
+
+class Levers(_Strict):
+    """The decision-maker's choices in a scenario."""
+
+    posture: Posture = Field(default_factory=Hold)
+    retaliation: Retaliation = Retaliation.PROPORTIONAL
+    aid: Aid = Aid.MEDIUM

@@ -1,0 +1,154 @@
+"""Outcomes: reduce each replica's trajectory to outcome columns, as the months go by.
+
+``OutcomeTracker.record`` is the bookkeeping phase of the month. It keeps running reductions
+(peaks, sums, first-passage months) so no trajectory needs to be stored to compute the outcome
+table; per-month trajectories are kept only when asked (for quantile bands), as ``float32``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A per-month trajectory variable.
+
+    Attributes:
+        get: Reads the variable's array from a model.
+        label: Axis label for plots.
+        unit: Unit of the value.
+        low, high: Range covered by the histogram summary beyond which values are clipped.
+        log: Whether the histogram bins are log-spaced (for counts spanning decades).
+    """
+
+    get: Callable
+    label: str
+    unit: str
+    low: float
+    high: float
+    log: bool = False
+
+
+TRAJECTORY_VARIABLES: dict[str, Variable] = {
+    "us_troops": Variable(lambda m: m.us.troops, "US troops in Iraq", "troops", 0, 200_000),
+    "isf_capability": Variable(lambda m: m.gov.isf_capability, "ISF capability", "0..1", 0, 1),
+    "isis_strength": Variable(lambda m: m.isis.fighters_iraq, "ISIS fighters in Iraq", "fighters",
+                              1, 1e6, log=True),
+    "isis_syria": Variable(lambda m: m.isis.fighters_syria, "ISIS fighters in Syria", "fighters",
+                           1, 1e6, log=True),
+    "isis_attacks": Variable(lambda m: m.isis.attack_tempo, "ISIS attacks in Iraq",
+                             "attacks per month", 0.01, 1e5, log=True),
+    "militia_attacks": Variable(lambda m: m.militia_attacks_total(), "Militia attacks on US forces",
+                                "attacks per month", 0, 4096),
+    "us_fatalities": Variable(lambda m: m.us.fatalities, "US deaths", "deaths per month", 0, 1024),
+    "withdrawal_pressure": Variable(lambda m: m.gov.withdrawal_pressure, "Withdrawal pressure",
+                                    "0..1", 0, 1),
+    "cooperation": Variable(lambda m: m.gov.cooperation, "US-Iraq cooperation", "0..1", 0, 1),
+    "militia_control": Variable(lambda m: m.gov.militia_control, "Government control of militias",
+                                "0..1", 0, 1),
+    "iran_influence": Variable(lambda m: m.iran.influence, "Iranian influence", "0..1", 0, 1),
+    "iran_direction": Variable(lambda m: m.iran.direction, "Iran's direction of proxies", "0..1",
+                               0, 1),
+    "us_will": Variable(lambda m: m.us.will, "US domestic will", "0..1", 0, 1),
+    "deterrence": Variable(lambda m: m.us.deterrence, "US deterrence", "0..1", 0, 1),
+}
+
+#: Outcome columns: name -> (kind, description). ``bool`` columns are booleans, ``month``
+#: columns are float with NaN when the event never happens.
+OUTCOME_COLUMNS: dict[str, tuple[str, str]] = {
+    "isis_peak": ("float", "Peak ISIS fighters in Iraq over the horizon"),
+    "isis_end": ("float", "ISIS fighters in Iraq in the last month"),
+    "resurgence": ("bool", "ISIS in Iraq reached the resurgence threshold"),
+    "months_to_resurgence": ("month", "First month at or above the resurgence threshold"),
+    "militia_attacks": ("float", "Militia attacks on US forces over the horizon"),
+    "us_fatalities": ("float", "US deaths over the horizon (militia attacks and Iranian strikes)"),
+    "expelled": ("bool", "The Iraqi government formally demanded a US exit"),
+    "months_to_expulsion": ("month", "Month of the exit demand"),
+    "parliament_vote": ("bool", "Parliament voted to expel foreign forces"),
+    "months_to_vote": ("month", "Month of the parliamentary vote"),
+    "escalation": ("bool", "A direct US-Iran exchange (Iranian strike on US forces) happened"),
+    "will_collapse": ("bool", "US domestic will collapsed and forced a drawdown"),
+    "leadership_strikes": ("float", "US leadership strikes on Iraqi soil"),
+    "isf_capability_end": ("float", "ISF capability in the last month"),
+    "iran_influence_end": ("float", "Iranian influence in the last month"),
+    "withdrawal_pressure_peak": ("float", "Peak withdrawal pressure"),
+    "us_troops_end": ("float", "US troops in Iraq in the last month"),
+    "us_troop_months": ("float", "Sum over months of US troops in Iraq (exposure)"),
+}
+
+REQUIRED_OUTCOMES = ["isis_peak", "isis_end", "resurgence", "months_to_resurgence",
+                     "militia_attacks", "us_fatalities", "expelled", "months_to_expulsion",
+                     "escalation", "isf_capability_end", "iran_influence_end", "us_troop_months"]
+
+
+class OutcomeTracker:
+    """Running reductions of one block's replicas, updated in the bookkeeping phase."""
+
+    def __init__(self, model, keep_trajectories: bool = False):
+        n, horizon = model.n_runs, model.horizon
+        self.threshold = float(model.scenario.outcomes.resurgence_threshold)
+        self.isis_peak = np.zeros(n)
+        self.pressure_peak = np.zeros(n)
+        self.attacks = np.zeros(n)
+        self.fatalities = np.zeros(n)
+        self.troop_months = np.zeros(n)
+        self.leadership_strikes = np.zeros(n)
+        self.escalation = np.zeros(n, dtype=bool)
+        self.months_to_resurgence = np.full(n, np.nan)
+        self.months_to_expulsion = np.full(n, np.nan)
+        self.months_to_vote = np.full(n, np.nan)
+        self.trajectories = (np.zeros((len(TRAJECTORY_VARIABLES), horizon, n), dtype=np.float32)
+                             if keep_trajectories else None)
+
+    def record(self, m) -> None:
+        """Fold month ``m.month`` of every replica into the running outcomes."""
+        t = m.month
+        isis = m.isis.fighters_iraq
+        np.maximum(self.isis_peak, isis, out=self.isis_peak)
+        np.maximum(self.pressure_peak, m.gov.withdrawal_pressure, out=self.pressure_peak)
+        if t > 0:  # month 0 is the starting state; flows count from month 1
+            self.attacks += m.militia_attacks_total()
+            self.fatalities += m.us.fatalities
+            self.leadership_strikes += m.us.strike_leadership
+            self.escalation |= m.us.escalated
+        self.troop_months += m.us.troops
+        _first(self.months_to_resurgence, isis >= self.threshold, t)
+        _first(self.months_to_expulsion, m.gov.exit_demanded, t)
+        _first(self.months_to_vote, m.gov.voted, t)
+        if self.trajectories is not None:
+            for i, var in enumerate(TRAJECTORY_VARIABLES.values()):
+                self.trajectories[i, t] = var.get(m)
+
+    def outcomes(self, m) -> dict[str, np.ndarray]:
+        """The outcome columns of model ``m``, one value per replica (copies, safe to keep)."""
+        return {
+            "isis_peak": self.isis_peak.copy(),
+            "isis_end": m.isis.fighters_iraq.copy(),
+            "resurgence": ~np.isnan(self.months_to_resurgence),
+            "months_to_resurgence": self.months_to_resurgence.copy(),
+            "militia_attacks": self.attacks.copy(),
+            "us_fatalities": self.fatalities.copy(),
+            "expelled": m.gov.exit_demanded.copy(),
+            "months_to_expulsion": self.months_to_expulsion.copy(),
+            "parliament_vote": m.gov.voted.copy(),
+            "months_to_vote": self.months_to_vote.copy(),
+            "escalation": self.escalation.copy(),
+            "will_collapse": m.us.will_collapsed.copy(),
+            "leadership_strikes": self.leadership_strikes.copy(),
+            "isf_capability_end": m.gov.isf_capability.copy(),
+            "iran_influence_end": m.iran.influence.copy(),
+            "withdrawal_pressure_peak": self.pressure_peak.copy(),
+            "us_troops_end": m.us.troops.copy(),
+            "us_troop_months": self.troop_months.copy(),
+        }
+
+
+def _first(months: np.ndarray, happened: np.ndarray, t: int) -> None:
+    """Set ``months`` to ``t`` where ``happened`` for the first time (still NaN)."""
+    new = happened & np.isnan(months)
+    if new.any():
+        months[new] = t

@@ -1,0 +1,167 @@
+"""``Results``: the outcome table, the quantile bands, the summary and the provenance.
+
+``Results.save(dir)`` writes the output contract (DESIGN §6) atomically: everything goes into a
+fresh sibling folder which replaces ``dir`` only when complete, so a failed or interrupted save
+never leaves a half-written folder and never damages an earlier result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .summary import outcome_summary
+
+
+class Results:
+    """Results of one scenario run.
+
+    Attributes:
+        scenario: The scenario that was run.
+        provenance: Package version, scenario hash, seed, runs, block size, timing.
+    """
+
+    def __init__(self, scenario, outcomes, trajectory_summary=None, provenance=None,
+                 quantiles: pd.DataFrame | None = None):
+        self.scenario = scenario
+        self._outcomes = outcomes  # DataFrame, or the path of a Parquet file
+        self._traj = trajectory_summary
+        self._quantiles = quantiles
+        self._summary = None
+        self.provenance = dict(provenance or {})
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """One row per run: ``run``, ``param.<name>`` for sampled parameters, outcome columns."""
+        if not isinstance(self._outcomes, pd.DataFrame):
+            self._outcomes = pd.read_parquet(self._outcomes)
+        return self._outcomes
+
+    @property
+    def quantiles(self) -> pd.DataFrame:
+        """Per month and variable: p05, p25, p50, p75, p95 and mean (long format)."""
+        if self._quantiles is None:
+            if self._traj is None:
+                raise ValueError("this run kept no trajectories (keep_trajectories=False)")
+            self._quantiles = self._traj.frame(self.scenario.month_dates())
+        return self._quantiles
+
+    @property
+    def summary(self) -> dict:
+        """Per outcome: mean, sd, p05, p50, p95 (probabilities for booleans), plus provenance."""
+        if self._summary is None:
+            self._summary = {"outcomes": outcome_summary(self.outcomes),
+                             "provenance": self.provenance}
+        return self._summary
+
+    def band(self, variable: str) -> pd.DataFrame:
+        """The quantile band of one trajectory variable, indexed by date."""
+        q = self.quantiles
+        return q[q["variable"] == variable].set_index("date")
+
+    def table(self) -> pd.DataFrame:
+        """A compact outcome table for printing: one row per outcome."""
+        rows = []
+        for name, s in self.summary["outcomes"].items():
+            if s["kind"] == "probability":
+                rows.append((name, f"P = {s['probability']:.3f}", "", "", ""))
+            elif s["mean"] is None:
+                rows.append((name, "never", "", "", ""))
+            else:
+                fmt = (lambda v: f"{v:,.3g}") if abs(s["p95"] or 0) < 10 else (lambda v: f"{v:,.0f}")
+                extra = f" (n={s['n']})" if s["kind"] == "month" else ""
+                rows.append((name, fmt(s["mean"]) + extra, fmt(s["p05"]), fmt(s["p50"]), fmt(s["p95"])))
+        return pd.DataFrame(rows, columns=["outcome", "mean / P", "p05", "p50", "p95"]).set_index("outcome")
+
+    # ------------------------------------------------------------------ files
+    def save(self, directory: str | os.PathLike, plots: bool = True) -> Path:
+        """Write the output contract into ``directory`` atomically and return its path.
+
+        Files: ``outcomes.parquet``, ``quantiles.parquet``, ``summary.json``,
+        ``scenario.resolved.yaml`` and, with ``plots``, ``plots/outcomes.png`` and
+        ``plots/trajectories.png``.
+        """
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        try:
+            self.write_into(tmp, plots=plots)
+            replace_dir(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    def write_into(self, folder: Path, plots: bool = True) -> None:
+        """Write every contract file into an existing (temporary) folder."""
+        folder = Path(folder)
+        dest = folder / "outcomes.parquet"
+        if isinstance(self._outcomes, (str, os.PathLike)) and Path(self._outcomes).resolve() == dest.resolve():
+            pass  # streamed there already
+        else:
+            self.outcomes.to_parquet(dest, index=False)
+        self.quantiles.to_parquet(folder / "quantiles.parquet", index=False)
+        (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
+        (folder / "scenario.resolved.yaml").write_text(
+            yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
+        if plots:
+            from .plots import plot_outcomes, plot_trajectories
+            (folder / "plots").mkdir(exist_ok=True)
+            plot_outcomes(self, folder / "plots" / "outcomes.png")
+            plot_trajectories(self, folder / "plots" / "trajectories.png")
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> "Results":
+        """Read a result folder written by ``save``."""
+        from .scenario import scenario_from_dict
+        d = Path(directory)
+        data = yaml.safe_load((d / "scenario.resolved.yaml").read_text())
+        scenario = scenario_from_dict(data, str(d / "scenario.resolved.yaml"))
+        summary = json.loads((d / "summary.json").read_text())
+        res = cls(scenario, pd.read_parquet(d / "outcomes.parquet"), None,
+                  summary.get("provenance"), quantiles=pd.read_parquet(d / "quantiles.parquet"))
+        res._summary = summary
+        return res
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Move the complete folder ``new`` to ``target``, replacing any earlier result.
+
+    The earlier folder is renamed aside first and deleted only after the new one is in place.
+    """
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
