@@ -478,6 +478,7 @@ class ISIS(Agent):
                 + p.isis_noise * z - 0.5 * p.isis_noise ** 2)
         self.fighters_iraq *= np.exp(rate)
         self.fighters_iraq += self.inflow
+        np.minimum(self.fighters_iraq, p.isis_carrying_capacity, out=self.fighters_iraq)
         np.maximum(self.fighters_iraq, p.isis_floor, out=self.fighters_iraq)
         self.attack_tempo[:] = p.isis_attacks_per_fighter * self.fighters_iraq
 
@@ -494,4 +495,5 @@ class ISIS(Agent):
                 + p.isis_noise * z - 0.5 * p.isis_noise ** 2)
         self.fighters_syria *= np.exp(rate)
         self.fighters_syria -= self.inflow
+        np.minimum(self.fighters_syria, p.isis_syria_carrying_capacity, out=self.fighters_syria)
         np.maximum(self.fighters_syria, p.isis_floor, out=self.fighters_syria)
