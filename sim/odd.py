@@ -52,8 +52,10 @@ SECTIONS = {"mechanisms": mechanism_table, "parameters": parameter_table, "sourc
 def render(text: str) -> str:
     """Replace every generated section of ``text`` with a fresh rendering."""
     for name, fn in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
-        text = pattern.sub(lambda m, fn=fn: m.group(1) + fn() + m.group(2), text)
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"missing generated section {name!r}")
+        text = pattern.sub(lambda m, fn=fn: m.group(1) + fn() + "\n" + m.group(2), text)
     return text
 
 
