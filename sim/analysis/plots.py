@@ -82,10 +82,12 @@ def plot_lever_effects(table: pd.DataFrame, lever_names: list[str], path) -> Non
     plt.close(fig)
 
 
-def plot_indices(indices: pd.DataFrame, outcome: str, method: str, path) -> None:
+def plot_indices(indices: pd.DataFrame, outcome: str, method: str, path,
+                 noise: float | None = None) -> None:
     """Sorted horizontal bars of one outcome's sensitivity indices with confidence intervals.
 
     Sobol: first-order (S1) and total (ST) indices; Morris: mu* (and sigma as a second bar).
+    ``noise`` (the share of variance due to the model's randomness) is noted in the title.
     """
     part = indices[indices["outcome"] == outcome]
     if method == "sobol":
@@ -104,7 +106,10 @@ def plot_indices(indices: pd.DataFrame, outcome: str, method: str, path) -> None
     ax.set_yticks(ypos, part["parameter"])
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("index" if method == "sobol" else "elementary effect (per unit of quantile)")
-    ax.set_title(f"{method.capitalize()} sensitivity of {outcome}", fontsize=10)
+    title = f"{method.capitalize()} sensitivity of {outcome}"
+    if noise is not None:
+        title += f"\nshare of variance from the model's own randomness: {noise:.0%}"
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.savefig(path, dpi=110)
