@@ -1,0 +1,46 @@
+"""Helpers shared by the analysis subcommands (sweep, sensitivity, discover)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def add_common_arguments(p, runs_help: str | None = "runs (default: the scenario's runs)") -> None:
+    """``--seed``, ``--out``, ``--workers``, ``--quiet`` (and ``--runs`` unless ``runs_help`` is None)."""
+    if runs_help:
+        p.add_argument("--runs", type=int, help=runs_help)
+    p.add_argument("--seed", type=int, help="seed (default: the scenario's seed)")
+    p.add_argument("--out", help="output folder (default: results/<scenario name>-<command>)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no printed summary")
+
+
+def check_common(args) -> None:
+    """Reject bad ``--runs`` / ``--workers`` with one line (``UserError``)."""
+    from ..cli import UserError
+    if getattr(args, "runs", None) is not None and args.runs < 1:
+        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    if args.workers < 1:
+        raise UserError(f"--workers must be at least 1 (got {args.workers})")
+
+
+def output_folder(args, scenario, command: str) -> Path:
+    """The ``--out`` folder (default ``results/<scenario>-<command>``), checked to be writable."""
+    from ..commands._common import check_writable
+    out = Path(args.out or Path("results") / f"{scenario.name}-{command}")
+    check_writable(out)
+    return out
+
+
+def write_atomically(result, out: Path) -> None:
+    """Write ``result`` (anything with ``write_into(folder)``) into ``out`` all at once."""
+    from ..commands._common import temp_sibling
+    from ..results import replace_dir
+    tmp = temp_sibling(out)
+    try:
+        result.write_into(tmp)
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
