@@ -17,6 +17,7 @@ from .engine import BLOCK_SIZE, run  # noqa: E402
 from .model import DrawdownModel  # noqa: E402
 from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from .analysis.evaluate import evaluate  # noqa: E402
 
 __all__ = ["BLOCK_SIZE", "Comparison", "compare", "DrawdownModel", "Results", "Scenario", "ScenarioError",
            "load_scenario", "run", "__version__"]
