@@ -240,8 +240,10 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
     experiments = quantiles_to_parameters(scenario, names, u)
     n_groups = len(u) // group
     experiments["replica"] = np.repeat(np.arange(n_groups), group)
-    # the first row of every group again, with fresh random numbers: measures luck alone
-    again = experiments.iloc[::group].assign(replica=np.arange(n_groups) + n_groups)
+    # the first row of every group again, with fresh random numbers: measures luck alone. These
+    # rows go to blocks of their own, so the design's blocks differ only where the design does.
+    offset = BLOCK_SIZE * -(-n_groups // BLOCK_SIZE)
+    again = experiments.iloc[::group].assign(replica=np.arange(n_groups) + offset)
     both = pd.concat([experiments, again], ignore_index=True)
 
     started = time.perf_counter()
