@@ -1,0 +1,81 @@
+"""``iraqsim sweep``, ``sensitivity`` and ``discover``: files written, bad input handled."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+
+SCENARIO = """\
+name: tiny
+horizon_months: 24
+runs: 300
+seed: 9
+levers:
+  posture: {kind: hold, troops: 2500}
+parameters:
+  isis.growth_rate: {dist: uniform, low: 0.03, high: 0.1}
+  isis.attrition_rate: {dist: uniform, low: 0.1, high: 0.18}
+"""
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(SCENARIO)
+    return path
+
+
+def test_sweep_command_writes_the_table_plots_and_robustness(scenario_file, tmp_path, capsys):
+    out = tmp_path / "sw"
+    rc = main(["sweep", str(scenario_file), "--lever", "exit_month=0:12:12", "--lever",
+               "aid=low,high", "--runs", "200", "--out", str(out), "--quiet"])
+    assert rc == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 4 and set(table["aid"]) == {"low", "high"}
+    assert {"resurgence.mean", "us_fatalities.mean", "expelled.mean", "pareto"} <= set(table)
+    rob = pd.read_csv(out / "robustness.csv")
+    assert {"expected", "worst10", "max_regret", "minimax_regret"} <= set(rob)
+    assert (out / "plots" / "tradeoff.png").stat().st_size > 1000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["levers"] == {"exit_month": [0, 12], "aid": ["low", "high"]}
+    assert capsys.readouterr().out == ""
+
+
+def test_sensitivity_and_discover_commands_write_their_files(scenario_file, tmp_path, capsys):
+    assert main(["sensitivity", str(scenario_file), "--method", "morris", "--samples", "32",
+                 "--outcome", "isis_peak", "--out", str(tmp_path / "se")]) == 0
+    assert "isis.growth_rate" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "se" / "indices.csv")) == 2
+    assert (tmp_path / "se" / "plots" / "isis_peak.png").is_file()
+    assert main(["discover", str(scenario_file), "--outcome", "isis_peak>3000", "--runs", "500",
+                 "--out", str(tmp_path / "di"), "--quiet"]) == 0
+    for f in ("boxes.csv", "peeling.csv", "tree.txt", "summary.json", "plots/peeling.png",
+              "plots/boxes.png"):
+        assert (tmp_path / "di" / f).is_file(), f
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["sweep", "{s}", "--lever", "exit_mont=0:12:6"], "did you mean 'exit_month'"),
+    (["sweep", "{s}", "--lever", "retaliation=none", "--lever", "retaliation=leadership"], "given twice"),
+    (["sweep", "{s}", "--lever", "posture.kind=waypoints"], "points"),
+    (["sweep", "{s}", "--lever", "aid=low", "--runs", "0"], "--runs must be at least 1"),
+    (["sensitivity", "{s}", "--method", "fast"], "allowed: sobol, morris"),
+    (["sensitivity", "{s}", "--outcome", "isis_peek"], "did you mean 'isis_peak'"),
+    (["sensitivity", "{s}", "--parameter", "isis.floor"], "is not uncertain"),
+    (["discover", "{s}", "--outcome", "isis_peak"], "give a threshold"),
+    (["discover", "{s}", "--outcome", "resurgence", "--min-coverage", "2"], "--min-coverage"),
+    (["sweep", "{missing}", "--lever", "aid=low"], "nope.yaml"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(argv, words, scenario_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [a.format(s=scenario_file, missing=tmp_path / "nope.yaml") for a in argv]
+    rc = main(argv + ["--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and words in err and "Traceback" not in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
