@@ -1,0 +1,64 @@
+"""``iraqsim report SCENARIO... [-o report.html]``: one self-contained HTML report."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+
+def register(sub):
+    p = sub.add_parser("report", help="compare scenarios and write one self-contained HTML report",
+                       description="Run the scenarios with common random numbers and write one "
+                                   "HTML file (figures embedded; opens offline, prints, reads on a phone).")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
+    p.add_argument("-o", "--out", default="report.html", help="HTML file to write (default: report.html)")
+    p.add_argument("--runs", type=int, help="runs per scenario (default: the first scenario's runs)")
+    p.add_argument("--seed", type=int, help="seed (default: the first scenario's seed)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--title", help="title of the report")
+    p.add_argument("--question", help="the question the report answers (default: generated)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no message")
+    p.set_defaults(func=main)
+
+
+def check_output_file(out: Path) -> None:
+    """Fail with one line (``UserError``) if the report cannot be written at ``out``."""
+    import os
+
+    from ..cli import UserError
+    if out.exists() and out.is_dir():
+        raise UserError(f"{out}: -o/--out is a folder; give a file name such as report.html")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"{out}: -o/--out must end in .html or .htm")
+    probe = out.resolve().parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"{out}: cannot create the folder ({probe} is not a folder)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"{out}: not writable (no write permission in {probe})")
+
+
+def main(args) -> int:
+    from .. import load_scenario
+    from ..cli import UserError
+    from ..report import report
+
+    if args.runs is not None and args.runs < 1:
+        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    if args.workers < 1:
+        raise UserError(f"--workers must be at least 1 (got {args.workers})")
+    out = Path(args.out)
+    check_output_file(out)
+    scenarios = [load_scenario(path) for path in args.scenarios]
+    runs = scenarios[0].runs if args.runs is None else args.runs
+    seed = scenarios[0].seed if args.seed is None else args.seed
+    command = shlex.join(["iraqsim", "report", *args.scenarios, "-o", str(out),
+                          "--runs", str(runs), "--seed", str(seed)])
+    report(scenarios, out, runs=runs, seed=seed, title=args.title, question=args.question,
+           sources=list(args.scenarios), command=command, workers=args.workers,
+           progress=False if args.quiet else None)
+    if not args.quiet:
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(scenarios)} scenarios, "
+              f"{runs:,} runs each, seed {seed}); open it in any browser, no network needed")
+    return 0
