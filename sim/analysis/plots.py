@@ -39,8 +39,10 @@ def plot_tradeoff(table: pd.DataFrame, lever_names: list[str], path) -> None:
     order = np.argsort(x[front2])
     ax.step(x[front2][order], y[front2][order], where="post", color="crimson", lw=1.2, zorder=2,
             label="Pareto front (deaths, resurgence)")
-    if len(table) <= 40:
-        for xi, yi, label in zip(x, y, cell_labels(table, lever_names)):
+    # label every point of a small grid, only the plotted front of a large one
+    labelled = np.ones(len(table), dtype=bool) if len(table) <= 12 else front2
+    for xi, yi, label, show in zip(x, y, cell_labels(table, lever_names), labelled):
+        if show:
             ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xlabel("expected US deaths over the horizon")
     ax.set_ylabel("P(ISIS resurgence)")
