@@ -325,7 +325,9 @@ def robustness_figure(comparison, exercise):
     ax.imshow(scaled.to_numpy(dtype=float), cmap="Reds", vmin=0, vmax=1, aspect="auto")
     for i in range(wide.shape[0]):
         for j in range(wide.shape[1]):
-            ax.text(j, i, rp.format_number(wide.iat[i, j]), ha="center", va="center", fontsize=8)
+            dark = scaled.iat[i, j] > 0.6
+            ax.text(j, i, rp.format_number(wide.iat[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")
     ax.set_xticks(range(wide.shape[1]), wide.columns, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(wide.shape[0]), wide.index, fontsize=8)
     ax.set_title("90th-percentile regret: how much worse than the best choice in the same world",

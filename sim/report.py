@@ -165,7 +165,7 @@ def _outcome_values(res, name: str) -> np.ndarray:
     return vals[np.isfinite(vals)]
 
 
-def distribution_figure(comparison, outcomes=None) -> str:
+def distribution_figure(comparison, outcomes=None):
     """Distributions of the key outcomes, every scenario overlaid.
 
     Numbers are step histograms on shared bins (the share of runs in each bin); events are bars
@@ -228,7 +228,7 @@ def _band(res, var):
     return q[q["variable"] == var]
 
 
-def fan_chart_figure(res, variables=None, ylims: dict | None = None, color: str = "#1f77b4") -> str:
+def fan_chart_figure(res, variables=None, ylims: dict | None = None, color: str = "#1f77b4"):
     """Fan charts of one scenario: median, 50% and 90% bands by calendar date (a figure)."""
     variables = variables or FAN_VARIABLES
     cols = 3
@@ -253,7 +253,7 @@ def fan_chart_figure(res, variables=None, ylims: dict | None = None, color: str 
     return fig
 
 
-def median_paths_figure(comparison, variables=None) -> str:
+def median_paths_figure(comparison, variables=None):
     """Every scenario's median and 50% band on shared axes, by calendar date (a figure)."""
     variables = variables or FAN_VARIABLES
     cols = 3
@@ -288,7 +288,7 @@ def shared_ylims(comparison, variables=None) -> dict[str, tuple[float, float]]:
     return out
 
 
-def tradeoff_figure(comparison) -> str:
+def tradeoff_figure(comparison):
     """The trade-offs between the choices, one point per scenario (a figure).
 
     Left: ISIS peak against US deaths (medians, bars from the 25th to the 75th percentile of
@@ -299,17 +299,22 @@ def tradeoff_figure(comparison) -> str:
     names = comparison.names
     troop_months = [float(r.outcomes["us_troop_months"].mean()) for r in comparison.results]
     biggest = max(max(troop_months), 1.0)
+    far_right = max(float(np.quantile(r.outcomes["isis_peak"], 0.5)) for r in comparison.results)
     for i, (name, res) in enumerate(zip(names, comparison.results)):
         o, c = res.outcomes, scenario_color(i)
         x25, x50, x75 = np.quantile(o["isis_peak"], [0.25, 0.5, 0.75])
         y25, y50, y75 = np.quantile(o["us_fatalities"], [0.25, 0.5, 0.75])
         ax1.errorbar([x50], [y50], xerr=[[x50 - x25], [x75 - x50]], yerr=[[y50 - y25], [y75 - y50]],
                      fmt="o", color=c, ms=8, capsize=3, label=name)
-        ax1.annotate(name, (x50, y50), textcoords="offset points", xytext=(6, 6), fontsize=8, color=c)
+        right = len(names) > 1 and x50 >= far_right  # label the right-most point on its left
+        ax1.annotate(name, (x50, y50), textcoords="offset points", xytext=(-8 if right else 6, 6),
+                     ha="right" if right else "left", fontsize=8, color=c)
         px, py = float(o["resurgence"].mean()), float(o["expelled"].mean())
         ax2.scatter([px], [py], s=40 + 400 * troop_months[i] / biggest, color=c, alpha=0.75,
                     edgecolor="k", label=name)
-        ax2.annotate(name, (px, py), textcoords="offset points", xytext=(6, 6), fontsize=8, color=c)
+        right = px > 0.7  # label to the left near the right edge, so it is not cut off
+        ax2.annotate(name, (px, py), textcoords="offset points", xytext=(-8 if right else 8, 6),
+                     ha="right" if right else "left", fontsize=8, color=c)
     ax1.set_xlabel("peak ISIS fighters in Iraq (median, 25–75%)")
     ax1.set_ylabel("US deaths over the horizon (median, 25–75%)")
     ax1.set_title("Security against exposure", fontsize=10)
