@@ -28,6 +28,37 @@ def _hazard(rate_times_excess: np.ndarray) -> np.ndarray:
     return -np.expm1(-np.maximum(rate_times_excess, 0.0))
 
 
+#: Rate above which a Poisson count is drawn by its normal approximation (error far below the
+#: model's uncertainty; keeps the inversion loop short).
+POISSON_NORMAL_ABOVE = 30.0
+
+
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Poisson counts with means ``lam``, by inverting the CDF at the uniforms ``u``.
+
+    ``Generator.poisson`` consumes a varying amount of randomness depending on the rate, so a
+    change of rate in one replica would shift every later draw of the block and break common
+    random numbers. Inversion uses exactly one uniform per count: the count is monotone in the
+    rate for a given uniform, so scenarios compare run by run.
+    """
+    lam = np.maximum(lam, 0.0)
+    big = lam > POISSON_NORMAL_ABOVE
+    k = np.zeros_like(lam)
+    term = np.exp(-np.where(big, 0.0, lam))
+    cdf = term.copy()
+    more = (u > cdf) & ~big
+    while more.any():
+        k += more
+        term *= lam / np.maximum(k, 1.0)
+        cdf += np.where(more, term, 0.0)
+        more &= u > cdf
+    if big.any():
+        from scipy.special import ndtri
+        approx = np.floor(lam + np.sqrt(lam) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)) + 0.5)
+        k = np.where(big, np.maximum(approx, 0.0), k)
+    return k
+
+
 class Iran(Agent):
     """Iran: directs its proxies, fears ISIS and war, fills vacuums (M9)."""
 
@@ -145,8 +176,9 @@ class Militia(Agent):
                 * exposure * self.cohesion * self.strength
                 * (1 - m.us.deterrence)
                 * (1 - p.militia_control_effect * m.gov.militia_control * m.gov.cooperation))
-        self.attacks[:] = self.stream.poisson(np.maximum(rate, 0.0))
-        self.fatalities[:] = self.stream.poisson(self.attacks * p.militia_lethality)
+        u = self.stream.random((2, m.n_runs))
+        self.attacks[:] = poisson_from_uniform(u[0], rate)
+        self.fatalities[:] = poisson_from_uniform(u[1], self.attacks * p.militia_lethality)
 
     def decapitate(self, hit: np.ndarray, loss: np.ndarray):
         """M6: a strike on the group's leadership cuts its cohesion where ``hit`` (RCD20-08)."""
@@ -252,7 +284,7 @@ class UnitedStates(Agent):
         attacks = m.militia_attacks_total()
         militia_deaths = m.militia_fatalities_total()
         u_escalation = self.stream.random(m.n_runs)
-        u_deaths = self.stream.poisson(p.iran_escalation_lethality)
+        u_deaths = poisson_from_uniform(self.stream.random(m.n_runs), p.iran_escalation_lethality)
 
         present = self.troops > 0
         trigger = ((militia_deaths > 0) | (attacks >= p.us_retaliation_attack_threshold)) & present

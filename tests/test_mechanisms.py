@@ -316,3 +316,29 @@ def test_m12_events_past_the_horizon_change_nothing():
     b = simulate(scenario(events=[{"kind": "regional_war", "month": 100, "months": 6}]), n=300)
     for k in a.outcomes:
         np.testing.assert_array_equal(a.outcomes[k], b.outcomes[k])
+
+
+# ----------------------------------------------------------------------------- common random numbers
+def test_poisson_inversion_matches_the_poisson_distribution():
+    """The CRN-safe Poisson sampler has the right mean and variance at small and large rates."""
+    from sim.agents import poisson_from_uniform
+    rng = np.random.default_rng(0)
+    for lam in (0.05, 0.7, 4.0, 25.0, 80.0):
+        k = poisson_from_uniform(rng.random(200_000), np.full(200_000, lam))
+        assert abs(k.mean() - lam) < 0.02 * lam + 0.005
+        assert abs(k.var() - lam) < 0.05 * lam + 0.01
+        assert (k == np.round(k)).all() and (k >= 0).all()
+
+
+def test_changing_one_replica_leaves_the_others_untouched():
+    """CRN: a parameter changed in some replicas cannot shift the random numbers of the rest."""
+    sc = scenario(events=WAR)
+    n = 400
+    growth = np.full(n, 0.05)
+    a = simulate(sc, n=n, params={"isis.growth_rate": growth})
+    growth_b = growth.copy()
+    growth_b[:50] = 0.09  # only the first 50 replicas differ
+    b = simulate(sc, n=n, params={"isis.growth_rate": growth_b})
+    for key in ("militia_attacks", "us_fatalities", "isis_peak", "expelled", "escalation"):
+        np.testing.assert_array_equal(a.outcomes[key][50:], b.outcomes[key][50:], err_msg=key)
+    assert not np.array_equal(a.outcomes["isis_peak"][:50], b.outcomes["isis_peak"][:50])
