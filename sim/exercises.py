@@ -1172,6 +1172,7 @@ def copy_scenarios(number: int, dest: str | os.PathLike, force: bool = False) ->
         fd, tmp = tempfile.mkstemp(prefix=f".{src.name}.", dir=dest)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(_EXTENDS.sub(fix, text))
+        os.chmod(tmp, 0o666 & ~rp.current_umask())
         os.replace(tmp, out)
         written.append(out)
     return written

@@ -487,6 +487,13 @@ def build_report(comparison, *, title: str | None = None, question: str | None =
     return _environment().get_template("report.html.j2").render(**context)
 
 
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_report(html: str, path: str | os.PathLike) -> Path:
     """Write ``html`` to ``path`` atomically (a temporary file, then ``os.replace``)."""
     target = Path(path)
@@ -495,6 +502,7 @@ def write_report(html: str, path: str | os.PathLike) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(html)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a hand-out is readable
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

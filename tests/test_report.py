@@ -182,8 +182,13 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, needle, tmp_path,
 
 def test_write_report_is_atomic(tmp_path, monkeypatch):
     target = tmp_path / "r.html"
-    write_report("<p>old</p>", target)
+    old_mask = os.umask(0o022)
+    try:
+        write_report("<p>old</p>", target)
+    finally:
+        os.umask(old_mask)
     assert target.read_text() == "<p>old</p>"
+    assert target.stat().st_mode & 0o777 == 0o644  # readable by others, like any hand-out
 
     def broken_replace(src, dst):
         raise OSError("disk full")
