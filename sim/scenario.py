@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import hashlib
+import os
+import types
 import zlib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
 import yaml
@@ -42,13 +44,30 @@ class ScenarioError(ValueError):
 
     def __init__(self, source: str, key: str, message: str):
         self.source, self.key, self.message = str(source), key, message
-        where = f"{self.source}: {key}: " if key else f"{self.source}: "
+        where = f"{_printable(self.source)}: {_printable(key)}: " if key else f"{_printable(self.source)}: "
         super().__init__(where + " ".join(message.split()))
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so an error message stays on one line."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+class KeyedValueError(ValueError):
+    """A validator's error about a key below the validated field (e.g. one parameter's name).
+
+    Pydantic reports a field validator's error at the field itself; ``key`` is the rest of the
+    path (``isis.growth_rate`` under ``parameters``), so the message can name the exact key.
+    """
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message)
 
 
 # ---------------------------------------------------------------------- distributions
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -285,15 +304,16 @@ class Scenario(BaseModel):
             if name not in PARAMETERS:
                 near = difflib.get_close_matches(name, PARAMETERS, n=1)
                 hint = f"; did you mean {near[0]!r}?" if near else "; see `iraqsim schema`"
-                raise ValueError(f"unknown parameter {name!r}{hint}")
+                raise KeyedValueError(name, f"unknown parameter{hint}")
             par = PARAMETERS[name]
             lo, hi = (value, value) if isinstance(value, (int, float)) else value.support()
             fixed_kinds = (int, float)
             if isinstance(value, fixed_kinds) and not (par.low <= value <= par.high):
-                raise ValueError(f"{name} = {value} is out of range; allowed {par.low} to {par.high} ({par.unit})")
+                raise KeyedValueError(name, f"{value:g} is out of range; allowed {par.low:g} to "
+                                      f"{par.high:g} ({par.unit})")
             if not isinstance(value, fixed_kinds) and np.isfinite(lo) and np.isfinite(hi) and (lo < par.low or hi > par.high):
-                raise ValueError(f"{name}: distribution range {lo}..{hi} is outside the allowed "
-                                 f"{par.low} to {par.high} ({par.unit})")
+                raise KeyedValueError(name, f"the distribution reaches {lo:g}..{hi:g}, outside the "
+                                      f"allowed {par.low:g} to {par.high:g} ({par.unit})")
         return params
 
     @model_validator(mode="after")
@@ -301,9 +321,10 @@ class Scenario(BaseModel):
         if self.militias is not None:
             names = [g.name for g in self.militias]
             if len(set(names)) != len(names):
-                raise ValueError("militia group names must be unique")
-            if abs(sum(g.share for g in self.militias) - 1) > 1e-6:
-                raise ValueError("militia shares must add up to 1")
+                raise KeyedValueError("militias", "militia group names must be unique")
+            total = sum(g.share for g in self.militias)
+            if abs(total - 1) > 1e-6:
+                raise KeyedValueError("militias", f"militia shares must add up to 1 (they add up to {total:g})")
         return self
 
     # ------------------------------------------------------------------ parameters
@@ -397,29 +418,85 @@ def _sample_posterior(specs: dict, n: int, seed: int, block: int) -> dict[str, n
 
 
 # ---------------------------------------------------------------------- loading
-def _read_yaml(path: Path) -> dict:
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+
+    Plain YAML keeps the last of two equal keys, so a repeated key would silently override the
+    first; a scenario treats it as an error instead. Merge keys (``<<: *anchor``) still work.
+    """
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, key, first, second):
+        super().__init__(None, None, f"the key {key!r} is given twice", second)
+        self.key, self.first_line, self.second_line = key, first.line + 1, second.line + 1
+
+
+def _construct_mapping_once(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:  # unhashable key: let the safe constructor report it
+            break
+        if duplicate:
+            raise _DuplicateKey(key, seen[key], key_node.start_mark)
+        seen[key] = key_node.start_mark
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_once)
+
+
+def _read_yaml(path: Path, shown: str | None = None) -> dict:
+    """Read one scenario file as a mapping (no ``extends`` resolution).
+
+    Args:
+        path: The file.
+        shown: How to name the file in error messages (default: ``path`` as given).
+
+    Raises:
+        ScenarioError: the file is missing, unreadable, not YAML, empty or not a mapping.
+    """
+    shown = str(path) if shown is None else shown
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(path, "", "file not found") from None
+        raise ScenarioError(shown, "", "no such file; check the path (`iraqsim list` shows the "
+                                       "scenario library)") from None
     except IsADirectoryError:
-        raise ScenarioError(path, "", "is a directory, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, "", f"cannot be read ({exc.__class__.__name__})") from None
+        raise ScenarioError(shown, "", "is a folder, not a scenario file") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(shown, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(shown, "", f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise ScenarioError(shown, str(exc.key), f"given twice (lines {exc.first_line} and "
+                                                 f"{exc.second_line}); keep one") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError(path, "", f"malformed YAML{where}: {problem}") from None
+        raise ScenarioError(shown, "", f"malformed YAML{where}: {problem}") from None
+    except RecursionError:
+        raise ScenarioError(shown, "", "malformed YAML: nested too deeply") from None
     if data is None:
-        raise ScenarioError(path, "", "the file is empty; a scenario is a mapping of keys such as name, levers, parameters")
+        raise ScenarioError(shown, "", "the file is empty; a scenario is a mapping of keys "
+                                       "such as name, levers, parameters")
     if not isinstance(data, dict):
-        raise ScenarioError(path, "", f"a scenario must be a mapping of keys, not a {type(data).__name__}")
+        kind = {"list": "a list", "str": "plain text"}.get(type(data).__name__, f"a {type(data).__name__}")
+        raise ScenarioError(shown, "", f"a scenario must be a mapping of keys (key: value lines), "
+                                       f"not {kind}")
     bad = [k for k in data if not isinstance(k, str)]
     if bad:
-        raise ScenarioError(path, str(bad[0]), "keys must be text")
+        raise ScenarioError(shown, str(bad[0]), "keys must be text (quote it, or use a key such as "
+                                                "name, levers, parameters)")
     return data
 
 
@@ -436,90 +513,231 @@ def _merge(parent: dict, child: dict) -> dict:
     return out
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> dict:
-    path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(p.name for p in chain + (path,))
-        raise ScenarioError(chain[0], "extends", f"extends forms a cycle: {cycle}")
-    data = _read_yaml(path)
+def _resolve(path: Path, chain: tuple = (), shown: str | None = None) -> dict:
+    """Read ``path`` and apply its ``extends`` chain; every parent is validated on its own.
+
+    Args:
+        path: The scenario file.
+        chain: ``(resolved path, shown name)`` of the files that led here (cycle detection).
+        shown: How to name ``path`` in messages (default: as given).
+
+    Raises:
+        ScenarioError: naming the file in which the problem is (a parent's own errors name the
+            parent).
+    """
+    shown = str(path) if shown is None else shown
+    path = Path(path)
+    real = path.resolve()
+    if any(real == p for p, _ in chain):
+        names = [Path(s).name for _, s in chain] + [path.name]
+        raise ScenarioError(chain[-1][1], "extends", f"extends forms a cycle: {' -> '.join(names)}; "
+                                                     "remove one of these extends")
+    data = _read_yaml(path, shown)
     parent_ref = data.get("extends")
     if parent_ref is None:
         return data
-    if not isinstance(parent_ref, str):
-        raise ScenarioError(path, "extends", "must be the path of another scenario file")
-    parent_path = (path.parent / parent_ref)
+    if not isinstance(parent_ref, str) or not parent_ref.strip():
+        raise ScenarioError(shown, "extends", "must be the path of another scenario file, relative to "
+                                              f"this one (got {parent_ref!r})")
+    parent_path = path.parent / parent_ref
+    parent_shown = os.path.normpath(os.path.join(os.path.dirname(shown), parent_ref))
+    if not parent_path.exists():
+        raise ScenarioError(shown, "extends", f"{parent_ref!r} does not exist (looked for {parent_shown}; "
+                                              "the path is relative to this file)")
     if not parent_path.is_file():
-        raise ScenarioError(path, "extends", f"{parent_ref!r} does not exist (looked in {path.parent})")
-    parent = _resolve(parent_path, chain + (path,))
+        raise ScenarioError(shown, "extends", f"{parent_ref!r} is not a scenario file ({parent_shown})")
+    parent = _resolve(parent_path, chain + ((real, shown),), parent_shown)
+    scenario_from_dict(parent, parent_shown)  # a parent's own errors are reported in the parent
     merged = _merge({k: v for k, v in parent.items() if k not in ("extends",)}, data)
     merged.pop("extends", None)
     return merged
 
 
+# ---------------------------------------------------------------------- error messages
+_SKIP_LABELS = ("tagged-union[", "function-", "nullable[", "union[", "lax-or-strict[", "json-or-python[")
+
+
+def _unwrap(ann):
+    while get_origin(ann) is Annotated:
+        ann = get_args(ann)[0]
+    return ann
+
+
+def _members(ann) -> list:
+    """The alternatives of a (possibly nested, possibly annotated) union annotation."""
+    ann = _unwrap(ann)
+    if get_origin(ann) in (Union, types.UnionType):
+        return [m for a in get_args(ann) for m in _members(a)]
+    return [ann]
+
+
+def _tag_of(model) -> str | None:
+    """The discriminator value (``kind`` or ``dist``) of a union member model, if any."""
+    for name in ("kind", "dist"):
+        field = model.model_fields.get(name)
+        if field is not None and get_origin(field.annotation) is Literal:
+            return get_args(field.annotation)[0]
+    return None
+
+
+def _step(ann, part, *, last_is_key: bool = False):
+    """Follow one element of a pydantic error location through a type annotation.
+
+    Returns:
+        ``(next annotation or None, whether the element is a union label rather than a key)``.
+    """
+    if isinstance(part, str) and part.startswith(_SKIP_LABELS):
+        return ann, True
+    for m in _members(ann):
+        if isinstance(m, type) and issubclass(m, BaseModel):
+            if isinstance(part, str) and not last_is_key and part in (m.__name__, _tag_of(m)):
+                return m, True
+            if isinstance(part, str):
+                for name, field in m.model_fields.items():
+                    if part in (name, field.alias):
+                        return field.annotation, False
+            continue
+        origin = get_origin(m)
+        if isinstance(part, int) and origin in (list, tuple):
+            args = get_args(m)
+            if origin is tuple and args and args[-1] is not Ellipsis:
+                return (args[part] if 0 <= part < len(args) else None), False
+            return (args[0] if args else None), False
+        if origin is dict and isinstance(part, str):
+            return get_args(m)[1], False
+        if isinstance(part, str) and isinstance(m, type) and part == m.__name__:
+            return m, True  # e.g. the 'float' branch of a parameter value
+    return None, False
+
+
+def _walk(loc: tuple, extra_key: bool = False) -> tuple[list[str], Any]:
+    """Turn a pydantic location into the key path a user wrote, and the type found there."""
+    ann, shown = Scenario, []
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if ann is None:
+            shown.append(str(part))
+            continue
+        ann, label = _step(ann, part, last_is_key=extra_key and last)
+        if not label:
+            shown.append(str(part))
+    return shown, ann
+
+
 def _allowed_keys(loc: tuple) -> list[str]:
-    """Field names valid at the location of an unknown key (for 'did you mean')."""
-    from . import levers as lv, events as ev
-    model = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
-            ann = model.model_fields[part].annotation
-            model = {"levers": lv.Levers, "outcomes": OutcomeSettings}.get(part, ann)
-            if part == "posture":
-                model = "posture"
-            elif part == "events":
-                model = "events"
-            elif part == "militias":
-                model = MilitiaGroup
-            continue
-        if model == "posture":
-            model = {c.model_fields["kind"].default: c for c in
-                     (lv.Hold, lv.Waypoints, lv.RapidExit, lv.ConditionsBased, lv.OverTheHorizon,
-                      lv.KurdistanResidual)}.get(part)
-        elif model == "events":
-            model = {c.model_fields["kind"].default: c for c in
-                     (ev.RegionalWar, ev.IsisAttackIran, ev.HighProfileStrike, ev.IranEconomicCrisis,
-                      ev.ProtestCrackdown, ev.SyriaCollapse)}.get(part)
-        else:
-            return []
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
+    """Keys valid at the location of an unknown key (for 'did you mean')."""
+    _, ann = _walk(tuple(loc[:-1]))
+    for m in _members(ann) if ann is not None else []:
+        if isinstance(m, type) and issubclass(m, BaseModel):
+            tag = _tag_of(m)
+            return [f.alias or name for name, f in m.model_fields.items()
+                    if not (tag is not None and name in ("kind", "dist"))]
     return []
 
 
+def _union_tags(loc: tuple) -> list[str]:
+    """Discriminator values allowed at ``loc`` (e.g. posture kinds or distribution names)."""
+    _, ann = _walk(tuple(loc))
+    tags = []
+    for m in _members(ann) if ann is not None else []:
+        if isinstance(m, type) and issubclass(m, BaseModel) and _tag_of(m):
+            tags.append(_tag_of(m))
+    return tags
+
+
+def _shown_value(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _pick_error(errors: list[dict]) -> dict:
+    """The error to report: the first one, but for a parameter the branch the user meant.
+
+    A parameter is a number, a distribution (``dist: ...``) or ``{from: posterior}``; pydantic
+    reports a failure of every branch, so choose the one matching the value's shape.
+    """
+    first = errors[0]
+    loc = tuple(first["loc"])
+    if len(loc) >= 3 and loc[0] == "parameters" and loc[2] == "float":
+        name = loc[1]
+        value = first.get("input")
+        if isinstance(value, dict):
+            branch = "FromPosterior" if "from" in value else "tagged-union["
+            for err in errors:
+                eloc = tuple(err["loc"])
+                if eloc[:2] == ("parameters", name) and len(eloc) > 2 and str(eloc[2]).startswith(branch):
+                    return err
+        else:
+            return {"type": "parameter_value", "loc": ("parameters", name), "input": value,
+                    "msg": "", "ctx": {}}
+    return first
+
+
 def _format_validation_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
+    """The key path and a one-line message for the first problem pydantic found."""
+    err = _pick_error(exc.errors())
     loc = tuple(err["loc"])
-    # drop the discriminator tags and union-member names pydantic adds to the path
-    tags = {"hold", "waypoints", "rapid_exit", "conditions_based", "over_the_horizon",
-            "kurdistan_residual", "regional_war", "isis_attack_iran", "high_profile_strike",
-            "iran_economic_crisis", "protest_crackdown", "syria_collapse", "float",
-            "uniform", "normal", "truncnormal", "triangular", "lognormal", "beta", "choice",
-            "function-after[_order(), Uniform]"}
-    shown = [str(p) for p in loc if not (isinstance(p, str) and (p in tags or p.startswith(("function-", "tagged-union"))))]
+    etype, msg, ctx = err["type"], err.get("msg", ""), err.get("ctx") or {}
+    shown, _ = _walk(loc, extra_key=etype == "extra_forbidden")
+    inp = err.get("input")
+    got = f" (got {_shown_value(inp)})"
+    cause = ctx.get("error")
+    if isinstance(cause, KeyedValueError):
+        shown.append(cause.key)
     key = ".".join(shown)
-    etype, msg = err["type"], err["msg"]
     if etype == "extra_forbidden":
-        allowed = [k for k in _allowed_keys(loc) if k != "kind"]
-        near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        allowed = _allowed_keys(loc)
+        near = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         hint = f"did you mean {near[0]!r}? " if near else ""
-        return key, f"unknown key; {hint}allowed: {', '.join(allowed)}" if allowed else "unknown key"
+        return key, (f"unknown key; {hint}allowed: {', '.join(allowed)}" if allowed else "unknown key")
+    if etype == "parameter_value":
+        return key, (f"must be a number or a distribution such as {{dist: uniform, low: 0.02, high: 0.08}} "
+                     f"(dist is one of {', '.join(DIST_KINDS)}){got}")
     if etype == "union_tag_invalid":
-        ctx = err.get("ctx", {})
-        return key, f"unknown kind {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}"
+        disc = str(ctx.get("discriminator", "kind")).strip("'")
+        return f"{key}.{disc}", f"unknown {disc} {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}"
     if etype == "union_tag_not_found":
-        ctx = err.get("ctx", {})
-        return key, f"missing {ctx.get('discriminator')}; give one of the allowed kinds"
-    if etype == "enum":
-        return key, f"{msg} (got {err.get('input')!r})"
+        disc = str(ctx.get("discriminator", "kind")).strip("'")
+        tags = _union_tags(loc)
+        allowed = f"; allowed: {', '.join(tags)}" if tags else ""
+        if not isinstance(inp, dict):
+            return key, f"must be a mapping with a {disc} key{allowed}{got}"
+        return key, f"missing {disc}{allowed}"
     if etype == "missing":
         return key, "required key is missing"
-    msg = msg.removeprefix("Value error, ")
-    inp = err.get("input")
-    if etype not in ("value_error",) and not isinstance(inp, (dict, list)):
-        msg = f"{msg} (got {inp!r})"
-    return key, msg
+    if etype in ("enum", "literal_error"):
+        return key, f"{_shown_value(inp)} is not allowed; allowed: {ctx.get('expected', msg)}"
+    if etype in ("int_parsing", "int_type", "int_from_float"):
+        return key, f"must be a whole number{got}"
+    if etype in ("float_parsing", "float_type"):
+        return key, f"must be a number{got}"
+    if etype == "finite_number":
+        return key, f"must be a finite number{got}"
+    if etype in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):
+        return key, f"must be a mapping of keys (key: value){got}"
+    if etype in ("list_type", "tuple_type"):
+        return key, f"must be a list{got}"
+    if etype in ("string_type", "str_type"):
+        return key, f"must be text{got}"
+    if etype in ("bool_type", "bool_parsing"):
+        return key, f"must be true or false{got}"
+    if etype == "string_pattern_mismatch":
+        if key == "name":
+            return key, ("must start with a letter or digit and hold only letters, digits, '_', '.' "
+                         f"and '-' (it names the output folder){got}")
+        return key, f"must match the pattern {ctx.get('pattern')}{got}"
+    if etype == "recursion_loop":
+        return key, "nested too deeply"
+    if etype == "value_error":
+        return key, str(cause) if cause is not None else msg.removeprefix("Value error, ")
+    msg = msg.removeprefix("Value error, ").replace("Input should be", "must be")
+    msg = msg.replace("Tuple should have", "must have").replace("List should have", "must have")
+    msg = msg.replace(" after validation", "")
+    return key, msg + ("" if isinstance(inp, (dict, list)) else got)
 
 
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
@@ -529,16 +747,19 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
     except ValidationError as exc:
         key, msg = _format_validation_error(exc)
         raise ScenarioError(source, key, msg) from None
-    except (TypeError, ValueError, OverflowError) as exc:  # exotic YAML values
-        raise ScenarioError(source, "", f"invalid value ({exc})") from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:  # exotic YAML values
+        raise ScenarioError(source, "", f"invalid value ({exc.__class__.__name__}: {exc})") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load, resolve (``extends``) and validate a scenario file.
 
+    Error messages name the file as it was given (relative paths stay relative), and a problem in
+    a parent file (``extends``) names the parent.
+
     Raises:
         ScenarioError: with a one-line message naming the file, the key and what is allowed.
     """
-    path = Path(path)
-    data = _resolve(path, ())
-    return scenario_from_dict(data, str(path))
+    shown = str(path)
+    data = _resolve(Path(path), (), shown)
+    return scenario_from_dict(data, shown)
