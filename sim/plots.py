@@ -1,65 +1,447 @@
-"""Plots of outcome distributions and trajectory fan charts (matplotlib, Agg backend)."""
+"""Plots for slides: outcome distributions, trajectory fan charts, and their comparisons.
+
+Every figure labels its axes with units, puts calendar dates (``Scenario.month_dates``) on time
+axes, shows booleans as probabilities, and draws US troop levels next to the trajectories (a
+troops panel on top, scheduled events shaded in every panel). matplotlib runs headless (Agg).
+
+Functions (each writes one PNG and returns its path):
+
+* ``plot_outcomes(results, path)`` — probabilities of the yes/no outcomes and histograms of the
+  numeric ones for one scenario.
+* ``plot_trajectories(results, path)`` — fan charts (median, 50% and 90% bands).
+* ``plot_comparison(comparison, path)`` — the same outcomes overlaid for several scenarios run
+  with common random numbers.
+* ``plot_comparison_trajectories(comparison, path)`` — overlaid fan charts (median and 50% band).
+"""
 
 from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
 
-FAN_VARIABLES = ["us_troops", "isis_strength", "isf_capability", "militia_attacks",
-                 "withdrawal_pressure", "iran_influence", "cooperation", "us_will"]
+#: Trajectory variables drawn as fan charts, after the US troops panel.
+FAN_VARIABLES = ["isis_strength", "isf_capability", "militia_attacks", "us_fatalities",
+                 "withdrawal_pressure", "cooperation", "iran_influence", "us_will"]
+
+#: Short slide titles and units of the outcome columns (others fall back to their description).
+OUTCOME_LABELS: dict[str, tuple[str, str]] = {
+    "isis_peak": ("Peak ISIS fighters in Iraq", "fighters"),
+    "isis_end": ("ISIS fighters in Iraq at the end", "fighters"),
+    "resurgence": ("ISIS resurgence", ""),
+    "months_to_resurgence": ("When ISIS resurges", "date"),
+    "militia_attacks": ("Militia attacks on US forces, total", "attacks"),
+    "us_fatalities": ("US deaths, total", "deaths"),
+    "expelled": ("Iraq demands a US exit", ""),
+    "months_to_expulsion": ("When Iraq demands a US exit", "date"),
+    "parliament_vote": ("Parliament votes to expel US forces", ""),
+    "months_to_vote": ("When parliament votes", "date"),
+    "escalation": ("Direct US-Iran exchange", ""),
+    "will_collapse": ("US domestic will collapses", ""),
+    "leadership_strikes": ("US leadership strikes on Iraqi soil", "strikes"),
+    "isf_capability_end": ("ISF capability at the end", "0..1 (1 = self-reliant)"),
+    "iran_influence_end": ("Iranian influence at the end", "0..1"),
+    "withdrawal_pressure_peak": ("Peak withdrawal pressure", "0..1"),
+    "us_troops_end": ("US troops in Iraq at the end", "troops"),
+    "us_troop_months": ("US troop-months in Iraq", "troop-months"),
+}
+
+_STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 10, "xtick.labelsize": 9,
+          "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 15,
+          "axes.spines.top": False, "axes.spines.right": False}
+_BLUE, _DARK, _ORANGE, _GREY = "#4c72b0", "#1f3b73", "#dd8452", "#7f7f7f"
+_DPI = 120
 
 
-def plot_outcomes(results, path):
-    """Grid of outcome distributions: histograms for numbers, bars for probabilities."""
+# ---------------------------------------------------------------------- helpers
+def _outcome_kinds(columns) -> tuple[list[str], list[str], list[str]]:
+    """Boolean, month and other numeric outcome columns present in ``columns``, in contract order."""
+    present = [c for c in OUTCOME_COLUMNS if c in columns]
+    booleans = [c for c in present if OUTCOME_COLUMNS[c][0] == "bool"]
+    months = [c for c in present if OUTCOME_COLUMNS[c][0] == "month"]
+    numbers = [c for c in present if OUTCOME_COLUMNS[c][0] not in ("bool", "month")]
+    return booleans, months, numbers
+
+
+def _label(name: str) -> tuple[str, str]:
+    return OUTCOME_LABELS.get(name, (OUTCOME_COLUMNS.get(name, ("", name))[1], ""))
+
+
+def _thousands(x, _pos=None) -> str:
+    """Tick label: 2,500 / 40k / 1.2M / 0.45."""
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if abs(x) >= 1e4:
+        return f"{x / 1e3:.3g}k"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def _month_to_date(start: str, months):
+    """Calendar dates (as matplotlib numbers) of fractional months after ``start`` (YYYY-MM)."""
+    y, m = (int(v) for v in start.split("-"))
+    base = mdates.date2num(_dt.date(y, m, 1))
+    return base + np.asarray(months, dtype=float) * 365.25 / 12
+
+
+def _date_axis(ax) -> None:
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _use_log(values: np.ndarray) -> bool:
+    """Whether a positive sample spans enough decades to need a log axis."""
+    values = values[np.isfinite(values)]
+    if values.size < 2 or values.min() <= 0:
+        return False
+    lo, hi = np.quantile(values, [0.01, 0.99])
+    return lo > 0 and hi / lo > 30
+
+
+def _bins(values: np.ndarray, log: bool, n: int = 40) -> np.ndarray:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if log:
+        return np.geomspace(lo, hi * 1.0001, n + 1)
+    if np.allclose(values, np.round(values)) and hi - lo <= n:  # small counts: one bar per value
+        return np.arange(lo - 0.5, hi + 1.5)
+    return np.linspace(lo, hi, n + 1)
+
+
+def _event_spans(scenario) -> list[tuple[int, int, str]]:
+    """(first month, last month + 1, label) of the scenario's scheduled events."""
+    spans = []
+    for ev in getattr(scenario, "events", []):
+        months = getattr(ev, "months", 1)
+        spans.append((ev.month, min(ev.month + months, scenario.horizon_months), ev.kind.replace("_", " ")))
+    return spans
+
+
+def _shade_events(ax, scenario, label: bool = False) -> None:
+    for i, (first, stop, text) in enumerate(_event_spans(scenario)):
+        x0, x1 = _month_to_date(scenario.start, [first, max(stop, first + 1)])
+        ax.axvspan(x0, x1, color=_ORANGE, alpha=0.10, lw=0)
+        if label:
+            ax.text(x0, 0.95 - 0.12 * (i % 6), f" {text} ({first}-{stop - 1})" if stop - first > 1 else
+                    f" {text} (month {first})", transform=ax.get_xaxis_transform(), fontsize=8,
+                    va="top", ha="left", color="#a0522d", clip_on=True)
+
+
+def _probability_bars(ax, names: list[str], probs_by_series: list[tuple[str, list[float], str]]) -> None:
+    """Horizontal bars of probabilities (one group per outcome, one bar per series)."""
+    k = len(probs_by_series)
+    height = 0.8 / k
+    y = np.arange(len(names))[::-1]
+    for j, (series, probs, color) in enumerate(probs_by_series):
+        pos = y + 0.4 - height * (j + 0.5)
+        bars = ax.barh(pos, probs, height=height * 0.92, color=color, label=series if k > 1 else None)
+        for bar, p in zip(bars, probs):
+            ax.text(min(p, 1.0) + 0.01, bar.get_y() + bar.get_height() / 2, f"{100 * p:.1f}%",
+                    va="center", fontsize=8 if k > 2 else 9)
+    ax.set_yticks(y, [_label(n)[0] for n in names])
+    ax.set_xlim(0, 1.12)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("probability (share of runs)")
+    ax.set_title("How likely? (over the whole horizon)")
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+
+
+def _no_variation(ax, name: str, values: np.ndarray, n_runs: int, kind: str) -> bool:
+    """Write a sentence instead of a histogram when there is nothing to histogram."""
+    title, unit = _label(name)
+    ax.set_title(title)
+    if values.size == 0:
+        ax.text(0.5, 0.5, "never happens in any run", ha="center", va="center", transform=ax.transAxes)
+    elif np.ptp(values) == 0 and kind != "month":
+        ax.text(0.5, 0.5, f"{_thousands(values[0])} {unit}\nin every run", ha="center", va="center",
+                transform=ax.transAxes)
+    else:
+        return False
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return True
+
+
+def _grid(n_panels: int, cols: int, top_height: float = 0.0, width: float = 16.0, row_h: float = 3.1):
+    """A figure with an optional full-width top panel and a grid of ``n_panels`` below it."""
+    rows = int(np.ceil(n_panels / cols))
+    fig = plt.figure(figsize=(width, top_height + row_h * rows), layout="constrained")
+    ratios = ([top_height] if top_height else []) + [row_h] * rows
+    gs = fig.add_gridspec(len(ratios), cols, height_ratios=ratios)
+    top = fig.add_subplot(gs[0, :]) if top_height else None
+    first = 1 if top_height else 0
+    axes = [fig.add_subplot(gs[first + i // cols, i % cols]) for i in range(rows * cols)]
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, top, axes[:n_panels]
+
+
+def _grid_with_wide_first(n_panels: int, cols: int = 4, wide_rows: int = 1, width: float = 16.0,
+                          row_h: float = 3.2):
+    """A grid whose first panel spans two columns and ``wide_rows`` rows; ``n_panels`` follow."""
+    cells, r = [], 0
+    while len(cells) < n_panels:
+        for c in range(cols):
+            if not (r < wide_rows and c < 2):
+                cells.append((r, c))
+        r += 1
+    rows = max(r, wide_rows)
+    fig = plt.figure(figsize=(width, row_h * rows), layout="constrained")
+    gs = fig.add_gridspec(rows, cols)
+    wide = fig.add_subplot(gs[:wide_rows, :2])
+    axes = [fig.add_subplot(gs[rr, cc]) for rr, cc in cells]
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, wide, axes[:n_panels]
+
+
+def _stats_note(ax, values: np.ndarray) -> None:
+    """Median and 90% interval, written in the panel's corner."""
+    p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
+    ax.text(0.98, 0.97, f"median {_thousands(p50)}\n90%: {_thousands(p05)} to {_thousands(p95)}",
+            transform=ax.transAxes, ha="right", va="top", fontsize=9,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------------- one scenario
+def plot_outcomes(results, path) -> Path:
+    """Distribution grid of one scenario's outcomes.
+
+    A bar chart gives the probability of each yes/no outcome; histograms (in % of runs, with the
+    median and the 90% interval marked) give the numeric outcomes; the timing outcomes are drawn
+    on calendar dates and say in how many runs the event happens at all.
+
+    Args:
+        results: A ``sim.results.Results``.
+        path: PNG file to write.
+    """
     df = results.outcomes
-    numeric = [c for c, (k, _) in OUTCOME_COLUMNS.items() if k != "bool" and c in df]
-    booleans = [c for c, (k, _) in OUTCOME_COLUMNS.items() if k == "bool" and c in df]
-    cols = 4
-    rows = int(np.ceil((len(numeric) + 1) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), constrained_layout=True)
-    axes = axes.ravel()
-    for ax, name in zip(axes, numeric):
-        vals = df[name].to_numpy(dtype=float)
-        vals = vals[np.isfinite(vals)]
-        if vals.size:
-            ax.hist(vals, bins=40, color="#4c72b0")
-            ax.axvline(np.median(vals), color="k", lw=1, ls="--")
-        ax.set_title(OUTCOME_COLUMNS[name][1], fontsize=9)
-        ax.set_ylabel("runs")
-    ax = axes[len(numeric)]
-    probs = [df[b].mean() for b in booleans]
-    ax.barh(booleans, probs, color="#dd8452")
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("probability")
-    ax.set_title("Events", fontsize=9)
-    for a in axes[len(numeric) + 1:]:
-        a.axis("off")
-    fig.suptitle(f"{results.scenario.name}: outcome distributions ({len(df):,} runs)")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    scenario = results.scenario
+    booleans, months, numbers = _outcome_kinds(df.columns)
+    n = len(df)
+    with plt.rc_context(_STYLE):
+        fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
+                                               wide_rows=1 if len(booleans) <= 6 else 2)
+        if booleans:
+            _probability_bars(top, booleans, [("", [float(df[b].mean()) for b in booleans], _ORANGE)])
+        else:
+            top.set_visible(False)
+        for ax, name in zip(axes, months + numbers):
+            kind = OUTCOME_COLUMNS[name][0]
+            values = df[name].to_numpy(dtype=float)
+            values = values[np.isfinite(values)]
+            if _no_variation(ax, name, values, n, kind):
+                continue
+            title, unit = _label(name)
+            if kind == "month":
+                x = _month_to_date(scenario.start, values)
+                edges = _month_to_date(scenario.start, np.arange(0, scenario.horizon_months + 1, 3) - 0.5)
+                ax.hist(x, bins=edges, weights=np.full(values.size, 100.0 / n), color=_BLUE)
+                ax.axvline(np.median(x), color="k", lw=1.2, ls="--")
+                _date_axis(ax)
+                ax.set_title(f"{title}\n(happens in {100 * values.size / n:.1f}% of runs)")
+                ax.set_xlabel("calendar date")
+            else:
+                log = _use_log(values)
+                ax.hist(values, bins=_bins(values, log), weights=np.full(values.size, 100.0 / n), color=_BLUE)
+                ax.axvline(np.median(values), color="k", lw=1.2, ls="--")
+                if log:
+                    ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5) if not log else
+                                           matplotlib.ticker.LogLocator(subs=(1.0, 3.0)))
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+                _stats_note(ax, values)
+                ax.set_title(title)
+                ax.set_xlabel(unit + (" (log scale)" if log else ""))
+            ax.set_ylabel("% of runs")
+        fig.suptitle(f"{scenario.name}: outcomes from {scenario.month_dates()[0]:%b %Y} over "
+                     f"{scenario.horizon_months} months ({n:,} runs; dashed line = median)")
+        return _save(fig, path)
 
 
-def plot_trajectories(results, path):
-    """Fan charts (median, 50% and 90% bands) with calendar dates on the x axis."""
+def _fan(ax, band, color, label=None, outer=True):
+    x = band["date"]
+    if outer:
+        ax.fill_between(x, band["p05"], band["p95"], color=color, alpha=0.15, lw=0,
+                        label=None if label else "90% of runs")
+    ax.fill_between(x, band["p25"], band["p75"], color=color, alpha=0.35 if outer else 0.22, lw=0,
+                    label=None if label else "50% of runs")
+    ax.plot(x, band["p50"], color=color, lw=1.8, label=label or "median")
+
+
+def _style_fan(ax, var: str, bands) -> None:
+    meta = TRAJECTORY_VARIABLES[var]
+    ax.set_title(meta.label)
+    ax.set_ylabel(meta.unit)
+    lows = np.concatenate([b["p05"].to_numpy() for b in bands])
+    highs = np.concatenate([b["p95"].to_numpy() for b in bands])
+    if meta.log and lows.size and np.nanmin(lows) > 0 and np.nanmax(highs) / np.nanmin(lows) > 30:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    elif meta.unit == "0..1":
+        ax.set_ylim(max(0.0, np.nanmin(lows) - 0.05), min(1.0, np.nanmax(highs) + 0.05))
+    else:
+        ax.set_ylim(0, max(float(np.nanmax(highs)) * 1.15, 1.0) if highs.size else 1.0)
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    dates = np.concatenate([b["date"].to_numpy() for b in bands])
+    if dates.size:
+        ax.set_xlim(dates.min(), dates.max())
+    _date_axis(ax)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def plot_trajectories(results, path) -> Path:
+    """Fan charts of the trajectories, with US troop levels on top and events shaded.
+
+    Each panel shows the median and the bands holding 50% and 90% of runs, month by month, on
+    calendar dates. The top panel is the US troop level (the lever, after any forced exit).
+
+    Args:
+        results: A ``sim.results.Results``.
+        path: PNG file to write.
+    """
     q = results.quantiles
-    cols = 2
-    rows = int(np.ceil(len(FAN_VARIABLES) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.8 * rows), sharex=True, constrained_layout=True)
-    for ax, var in zip(axes.ravel(), FAN_VARIABLES):
-        b = q[q["variable"] == var]
-        ax.fill_between(b["date"], b["p05"], b["p95"], alpha=0.2, color="#4c72b0", label="90%")
-        ax.fill_between(b["date"], b["p25"], b["p75"], alpha=0.4, color="#4c72b0", label="50%")
-        ax.plot(b["date"], b["p50"], color="#1f3b73", lw=1.5, label="median")
-        meta = TRAJECTORY_VARIABLES[var]
-        ax.set_title(meta.label, fontsize=10)
-        ax.set_ylabel(meta.unit)
-    axes.ravel()[0].legend(fontsize=8, loc="upper right")
-    fig.suptitle(f"{results.scenario.name}: trajectories")
-    fig.autofmt_xdate()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    scenario = results.scenario
+    variables = [v for v in FAN_VARIABLES if v in set(q["variable"])]
+    with plt.rc_context(_STYLE):
+        fig, top, axes = _grid(len(variables), 2, top_height=2.6, width=14, row_h=2.7)
+        troops = results.band("us_troops").reset_index()
+        _fan(top, troops, _GREY)
+        _style_fan(top, "us_troops", [troops])
+        top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
+        _shade_events(top, scenario, label=True)
+        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        for ax, var in zip(axes, variables):
+            band = results.band(var).reset_index()
+            _fan(ax, band, _BLUE)
+            _style_fan(ax, var, [band])
+            _shade_events(ax, scenario)
+        fig.suptitle(f"{scenario.name}: trajectories, {len(results.outcomes):,} runs "
+                     "(line = median, bands = 50% and 90% of runs, shading = scheduled events)")
+        return _save(fig, path)
+
+
+# ---------------------------------------------------------------------- several scenarios
+def _colors(k: int) -> list[str]:
+    cmap = plt.get_cmap("tab10")
+    return [matplotlib.colors.to_hex(cmap(i % 10)) for i in range(k)]
+
+
+def plot_comparison(comparison, path) -> Path:
+    """Overlaid outcome distributions of several scenarios (common random numbers).
+
+    Probabilities are grouped bars (one colour per scenario); numeric outcomes are overlaid step
+    histograms on common bins with each scenario's median as a dashed line.
+
+    Args:
+        comparison: A ``sim.compare.Comparison``.
+        path: PNG file to write.
+    """
+    names, results = comparison.names, comparison.results
+    colors = _colors(len(names))
+    frames = [r.outcomes for r in results]
+    common = set.intersection(*(set(f.columns) for f in frames))
+    booleans, months, numbers = _outcome_kinds(common)
+    with plt.rc_context(_STYLE):
+        bars = max(len(booleans), 1) * len(names)
+        fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
+                                               wide_rows=1 if bars <= 8 else (2 if bars <= 20 else 3))
+        if booleans:
+            _probability_bars(top, booleans, [(nm, [float(f[b].mean()) for b in booleans], c)
+                                              for nm, f, c in zip(names, frames, colors)])
+            top.legend(loc="lower right", frameon=False)
+        for ax, name in zip(axes, months + numbers):
+            kind = OUTCOME_COLUMNS[name][0]
+            title, unit = _label(name)
+            series = []
+            for f, r in zip(frames, results):
+                v = f[name].to_numpy(dtype=float)
+                v = v[np.isfinite(v)]
+                if kind == "month":
+                    v = _month_to_date(r.scenario.start, v)
+                series.append((v, len(f)))
+            pooled = np.concatenate([v for v, _ in series])
+            if pooled.size == 0 or (np.ptp(pooled) == 0 and kind != "month"):
+                _no_variation(ax, name, pooled, 0, kind)
+                continue
+            log = kind != "month" and _use_log(pooled)
+            if kind == "month":
+                first = min(_month_to_date(r.scenario.start, -0.5) for r in results)
+                last = max(_month_to_date(r.scenario.start, r.scenario.horizon_months - 0.5) for r in results)
+                edges = np.linspace(first, last, 21)
+            else:
+                edges = _bins(pooled, log)
+            for (v, n), nm, c in zip(series, names, colors):
+                if v.size:
+                    ax.hist(v, bins=edges, weights=np.full(v.size, 100.0 / n), histtype="step", lw=1.8,
+                            color=c, label=nm)
+                    ax.axvline(np.median(v), color=c, lw=1.1, ls="--")
+            if log:
+                ax.set_xscale("log")
+            if kind == "month":
+                _date_axis(ax)
+                shares = ", ".join(f"{100 * v.size / n:.0f}%" for v, n in series)
+                ax.set_title(f"{title}\n(happens in {shares} of runs)")
+                ax.set_xlabel("calendar date")
+            else:
+                ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+                ax.set_title(title)
+                ax.set_xlabel(unit)
+            ax.set_ylabel("% of runs")
+        if not booleans:
+            axes[0].legend(frameon=False)
+        runs = len(frames[0])
+        fig.suptitle(f"{' vs '.join(names)}: outcomes ({runs:,} runs each, common random numbers; "
+                     "dashed lines = medians)")
+        return _save(fig, path)
+
+
+def plot_comparison_trajectories(comparison, path) -> Path:
+    """Overlaid fan charts (median and 50% band per scenario), US troops on top.
+
+    Args:
+        comparison: A ``sim.compare.Comparison``.
+        path: PNG file to write.
+    """
+    names, results = comparison.names, comparison.results
+    colors = _colors(len(names))
+    shared = set.intersection(*(set(r.quantiles["variable"]) for r in results))
+    variables = [v for v in FAN_VARIABLES if v in shared]
+    with plt.rc_context(_STYLE):
+        fig, top, axes = _grid(len(variables), 2, top_height=2.6, width=14, row_h=2.7)
+        bands = [r.band("us_troops").reset_index() for r in results]
+        for band, nm, c in zip(bands, names, colors):
+            _fan(top, band, c, label=nm, outer=False)
+        _style_fan(top, "us_troops", bands)
+        top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
+        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        for ax, var in zip(axes, variables):
+            bands = [r.band(var).reset_index() for r in results]
+            for band, nm, c in zip(bands, names, colors):
+                _fan(ax, band, c, label=nm, outer=False)
+            _style_fan(ax, var, bands)
+        fig.suptitle(f"{' vs '.join(names)}: trajectories (lines = medians, bands = 50% of runs)")
+        return _save(fig, path)

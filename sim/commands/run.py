@@ -1,51 +1,55 @@
-"""``iraqsim run SCENARIO``: run a scenario and write the output contract."""
+"""``iraqsim run SCENARIO``: run a scenario and write the output contract (DESIGN §6).
+
+Writes ``outcomes.parquet``, ``quantiles.parquet``, ``summary.json``, ``scenario.resolved.yaml``
+and ``plots/{outcomes,trajectories}.png`` into ``--out`` (default ``results/<scenario name>``),
+atomically: outcomes stream into a temporary sibling folder that replaces ``--out`` only when
+every file is written, so a failed or interrupted run (Ctrl-C) leaves no folder behind and never
+damages an earlier result.
+"""
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
-from ._common import check_writable, temp_sibling
+from ._common import add_run_options, atomic_output, check_run_options, default_out, scenario_path
+
+#: Outcomes printed after a run (all are in ``summary.json``).
+KEY_OUTCOMES = ["resurgence", "months_to_resurgence", "isis_peak", "militia_attacks", "us_fatalities",
+                "expelled", "escalation", "isf_capability_end", "iran_influence_end", "us_troop_months"]
 
 
 def register(sub):
-    p = sub.add_parser("run", help="run a scenario and write outcomes, quantiles, summary and plots")
-    p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--runs", type=int, help="number of replicas (default: the scenario's runs)")
-    p.add_argument("--seed", type=int, help="seed (default: the scenario's seed)")
-    p.add_argument("--out", help="output folder (default: results/<scenario name>)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes")
-    p.add_argument("--dask", metavar="ADDRESS", help="'local' or a Dask scheduler address")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p = sub.add_parser("run", help="run a scenario and write outcomes, quantiles, summary and plots",
+                       description="Run a scenario's Monte Carlo replicas and write the output "
+                                   "contract into a folder, atomically.")
+    p.add_argument("scenario", help="scenario YAML file (or a library name, see `iraqsim list`)")
+    add_run_options(p)
+    p.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>)")
     p.set_defaults(func=main)
 
 
-def main(args) -> int:
-    from .. import load_scenario, run
-    from ..cli import UserError
-    from ..results import replace_dir
+def key_outcome_table(results):
+    """The printed table: key outcomes (mean or probability, p05, p50, p95)."""
+    table = results.table()
+    return table.loc[[k for k in KEY_OUTCOMES if k in table.index]]
 
-    scenario = load_scenario(args.scenario)
-    if args.runs is not None and args.runs < 1:
-        raise UserError(f"--runs must be at least 1 (got {args.runs})")
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1 (got {args.workers})")
-    out = Path(args.out or Path("results") / scenario.name)
-    check_writable(out)
-    tmp = temp_sibling(out)
-    try:
+
+def main(args) -> int:
+    """Run the scenario and write the result folder; return the exit code."""
+    from .. import load_scenario, run
+
+    check_run_options(args)
+    scenario = load_scenario(scenario_path(args.scenario))
+    out = Path(args.out) if args.out else default_out(scenario.name)
+    with atomic_output(out) as tmp:
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
-                  progress=None if not args.quiet else False, stream_to=tmp)
+                  progress=False if args.quiet else None, stream_to=tmp)
         res.write_into(tmp)
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     if not args.quiet:
-        print(f"{scenario.name}: {res.provenance['runs']:,} runs, seed {res.provenance['seed']}, "
-              f"{res.provenance['elapsed_seconds']:.1f} s")
-        print(res.table().to_string())
+        prov = res.provenance
+        print(f"{scenario.name}: {prov['runs']:,} runs, seed {prov['seed']}, "
+              f"{prov['elapsed_seconds']:.1f} s")
+        print(key_outcome_table(res).to_string())
         print(f"wrote {out}/ (outcomes.parquet, quantiles.parquet, summary.json, "
-              f"scenario.resolved.yaml, plots/)", file=sys.stdout)
+              "scenario.resolved.yaml, plots/outcomes.png, plots/trajectories.png)")
     return 0
