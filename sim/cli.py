@@ -15,7 +15,7 @@ import sys
 from .scenario import ScenarioError
 
 #: Subcommand modules in ``sim.commands``, in the order ``--help`` lists them.
-COMMANDS = ["run", "compare", "validate", "schema", "list", "sweep", "sensitivity", "discover", "report", "exercises"]
+COMMANDS = ["run", "compare", "validate", "schema", "list", "sweep", "sensitivity", "discover", "report", "exercises", "backtest", "calibrate"]
 
 
 class UserError(Exception):

@@ -55,6 +55,8 @@ TRAJECTORY_VARIABLES: dict[str, Variable] = {
                                0, 1),
     "us_will": Variable(lambda m: m.us.will, "US domestic will", "0..1", 0, 1),
     "deterrence": Variable(lambda m: m.us.deterrence, "US deterrence", "0..1", 0, 1),
+    "iran_strikes": Variable(lambda m: m.us.escalated, "Direct Iranian strikes on US forces",
+                             "strikes per month", 0, 1),
 }
 
 #: Outcome columns: name -> (kind, description). ``bool`` columns are booleans, ``month``
