@@ -500,13 +500,21 @@ def _read_yaml(path: Path, shown: str | None = None) -> dict:
     return data
 
 
+_TAGS = ("kind", "dist", "from")
+
+
 def _merge(parent: dict, child: dict) -> dict:
-    """Child overrides parent; mappings merge key by key, except a posture with a new ``kind``."""
+    """Child overrides parent; mappings merge key by key.
+
+    A mapping that names a different ``kind`` (posture), ``dist`` (distribution) or ``from``
+    than the parent's replaces it whole: a child's ``{dist: uniform, low: .., high: ..}`` over a
+    parent's ``{from: posterior}`` is a new distribution, not a mixture of the two.
+    """
     out = dict(parent)
     for key, value in child.items():
         old = out.get(key)
-        if isinstance(old, dict) and isinstance(value, dict) and not (
-                "kind" in value and value.get("kind") != old.get("kind")):
+        if isinstance(old, dict) and isinstance(value, dict) and not any(
+                tag in value and value.get(tag) != old.get(tag) for tag in _TAGS):
             out[key] = _merge(old, value)
         else:
             out[key] = value

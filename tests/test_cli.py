@@ -1,0 +1,390 @@
+"""The ``iraqsim`` command: run, compare, validate, schema and list.
+
+Model runs are small (a few hundred runs, one block) and shared by module-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.cli import main
+from sim.outcomes import REQUIRED_OUTCOMES
+from sim.paths import scenarios_dir
+from sim.scenario import load_scenario
+
+LIBRARY = scenarios_dir()
+BASELINE = LIBRARY / "baseline.yaml"
+QUANTILE_VARIABLES = ["us_troops", "isf_capability", "isis_strength", "militia_attacks",
+                      "withdrawal_pressure", "iran_influence", "cooperation"]
+CONTRACT = ["outcomes.parquet", "quantiles.parquet", "summary.json", "scenario.resolved.yaml",
+            "plots/outcomes.png", "plots/trajectories.png"]
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under ``folder``."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _main_in(folder: Path, argv: list[str]) -> tuple[int, str]:
+    """Run the command in ``folder`` (as the working directory); return its code and stdout."""
+    old = os.getcwd()
+    buffer = io.StringIO()
+    try:
+        os.chdir(folder)
+        with contextlib.redirect_stdout(buffer):
+            code = main(argv)
+    finally:
+        os.chdir(old)
+    return code, buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def baseline_printed(tmp_path_factory):
+    """``iraqsim run baseline --runs 300 --seed 1`` (a library name, default output folder)."""
+    where = tmp_path_factory.mktemp("run")
+    code, printed = _main_in(where, ["run", "baseline", "--runs", "300", "--seed", "1"])
+    assert code == 0
+    return where / "results" / "baseline", printed
+
+
+@pytest.fixture(scope="module")
+def baseline_run(baseline_printed):
+    return baseline_printed[0]
+
+
+# ---------------------------------------------------------------------- run
+def test_run_writes_every_file_of_the_contract(baseline_run):
+    for name in CONTRACT:
+        assert (baseline_run / name).is_file(), name
+    assert sorted(p.name for p in baseline_run.parent.iterdir()) == ["baseline"]  # no temp folder left
+    assert oct(baseline_run.stat().st_mode & 0o777) != oct(0o700)  # a normal folder, not mkdtemp's
+
+
+def test_run_prints_a_short_table_of_key_outcomes(baseline_printed):
+    folder, printed = baseline_printed
+    assert printed.startswith("baseline: 300 runs, seed 1")
+    for key in ("resurgence", "us_fatalities", "expelled", "isis_peak"):
+        assert any(line.startswith(key) for line in printed.splitlines()), key
+    assert "wrote results/baseline/" in printed
+    assert len(printed.splitlines()) < 20
+
+
+def test_outcomes_have_the_required_columns_one_row_per_run(baseline_run):
+    df = pd.read_parquet(baseline_run / "outcomes.parquet")
+    assert len(df) == 300
+    assert df["run"].tolist() == list(range(300))
+    for col in REQUIRED_OUTCOMES:
+        assert col in df.columns, col
+    for name in load_scenario(BASELINE).uncertain_parameters():
+        assert f"param.{name}" in df.columns
+    assert df["resurgence"].dtype == bool and df["expelled"].dtype == bool
+    # a month to resurgence exactly when there is a resurgence
+    assert (df["months_to_resurgence"].notna() == df["resurgence"]).all()
+
+
+def test_quantiles_cover_every_month_and_variable(baseline_run):
+    q = pd.read_parquet(baseline_run / "quantiles.parquet")
+    horizon = load_scenario(BASELINE).horizon_months
+    for var in QUANTILE_VARIABLES:
+        band = q[q["variable"] == var]
+        assert len(band) == horizon, var
+        assert (band["p05"] <= band["p50"] + 1e-9).all() and (band["p50"] <= band["p95"] + 1e-9).all()
+    assert {"p05", "p25", "p50", "p75", "p95", "mean", "date"} <= set(q.columns)
+    assert str(q["date"].min().date()) == "2024-01-01"
+
+
+def test_summary_and_resolved_scenario(baseline_run):
+    summary = json.loads((baseline_run / "summary.json").read_text())
+    prov = summary["provenance"]
+    assert prov["runs"] == 300 and prov["seed"] == 1
+    assert prov["scenario_sha256"] == load_scenario(BASELINE).sha256()
+    df = pd.read_parquet(baseline_run / "outcomes.parquet")
+    assert summary["outcomes"]["resurgence"]["probability"] == pytest.approx(df["resurgence"].mean())
+    resolved = yaml.safe_load((baseline_run / "scenario.resolved.yaml").read_text())
+    assert "extends" not in resolved
+    assert set(resolved["parameters"]) >= {"isis.growth_rate", "isf.training_gain"}  # defaults filled in
+
+
+def test_the_command_writes_what_the_python_api_returns(baseline_run):
+    """The command is a thin shell: its outcome table is ``sim.run``'s, row for row."""
+    from sim import run
+    api = run(load_scenario(BASELINE), runs=300, seed=1, progress=False, keep_trajectories=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(baseline_run / "outcomes.parquet"), api.outcomes)
+
+
+def test_a_failed_run_leaves_no_folder_and_keeps_the_earlier_result(baseline_run, tmp_path, monkeypatch, capsys):
+    import shutil
+    out = tmp_path / "result"
+    shutil.copytree(baseline_run, out)
+    before = _tree(out)
+
+    def broken(self, folder, plots=True):
+        (Path(folder) / "summary.json").write_text("half")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("sim.results.Results.write_into", broken)
+    with pytest.raises(RuntimeError):
+        main(["run", str(BASELINE), "--runs", "20", "--out", str(out), "--quiet"])
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+    with pytest.raises(RuntimeError):  # a new folder under new parents: nothing is left either
+        main(["run", str(BASELINE), "--runs", "20", "--out", str(tmp_path / "a" / "b" / "c"), "--quiet"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+
+
+def test_ctrl_c_while_writing_leaves_nothing(tmp_path, monkeypatch, capsys):
+    def interrupted(self, folder, plots=True):
+        (Path(folder) / "quantiles.parquet").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.results.Results.write_into", interrupted)
+    assert main(["run", str(BASELINE), "--runs", "20", "--out", str(tmp_path / "new"), "--quiet"]) == 130
+    assert "interrupted; nothing was written" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--runs", "0"], "--runs must be at least 1 (got 0)"),
+    (["--runs", "-5"], "--runs must be at least 1 (got -5)"),
+    (["--seed", "-1"], "--seed must be between 0"),
+    (["--workers", "0"], "--workers must be at least 1"),
+    (["--out", "afile/sub"], "afile/sub: cannot create the output folder"),
+    (["--out", "afile"], "afile: exists and is not a folder"),
+    (["--out", "notes"], "notes: folder exists and is not an iraqsim result"),
+])
+def test_bad_options_give_one_line_and_write_nothing(args, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "thesis.txt").write_text("precious")
+    before = _tree(tmp_path)
+    assert main(["run", str(BASELINE), "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert _tree(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "notes"]
+
+
+def test_argparse_errors_are_one_line_with_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(BASELINE), "--runs", "many"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def _wait_for(predicate, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("earlier", [True, False], ids=["earlier-result", "no-earlier-result"])
+def test_sigint_leaves_no_output_folder_and_the_earlier_result_intact(earlier, baseline_run, tmp_path):
+    """A real Ctrl-C (SIGINT) to a long run once it has started writing its outcomes."""
+    import shutil
+    out = tmp_path / "result"
+    if earlier:
+        shutil.copytree(baseline_run, out)
+    before = _tree(out) if earlier else None
+    short = tmp_path.parent / f"{tmp_path.name}-short.yaml"  # short horizon: blocks are quick
+    short.write_text(f"extends: {BASELINE}\nname: short\nhorizon_months: 4\n")
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(short), "--runs", "100000000",
+                             "--seed", "3", "--out", str(out), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        started = _wait_for(lambda: any(p.name.startswith(".result.tmp-") and (p / "outcomes.parquet").exists()
+                                        for p in tmp_path.iterdir()))
+        assert started, "the run never started writing"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "interrupted" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["result"] if earlier else [])
+    if earlier:
+        assert _tree(out) == before
+
+
+# ---------------------------------------------------------------------- compare
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """``iraqsim compare baseline rapid_exit --runs 200 --seed 5`` (default output folder)."""
+    where = tmp_path_factory.mktemp("cmp")
+    code, printed = _main_in(where, ["compare", "baseline", "rapid_exit", "--runs", "200", "--seed", "5"])
+    assert code == 0
+    return where / "results" / "baseline-vs-rapid_exit", printed
+
+
+@pytest.fixture(scope="module")
+def comparison(compared):
+    return compared[0]
+
+
+def test_compare_writes_tables_plots_and_resolved_scenarios(comparison):
+    for name in ["comparison.csv", "comparison.parquet", "outcomes.parquet", "quantiles.parquet",
+                 "summary.json", "scenarios/baseline.resolved.yaml", "scenarios/rapid_exit.resolved.yaml",
+                 "plots/outcomes.png", "plots/trajectories.png"]:
+        assert (comparison / name).is_file(), name
+    table = pd.read_csv(comparison / "comparison.csv")
+    assert set(table["scenario"]) == {"baseline", "rapid_exit"}
+    assert set(REQUIRED_OUTCOMES) <= set(table["outcome"])
+    pd.testing.assert_frame_equal(table, pd.read_parquet(comparison / "comparison.parquet"), check_dtype=False)
+    row = table.set_index(["outcome", "scenario"])
+    assert row.loc[("us_troop_months", "baseline"), "change_vs_first"] == 0
+    assert row.loc[("us_troop_months", "rapid_exit"), "change_vs_first"] < 0  # fewer troops, by design
+
+
+def test_compare_uses_common_random_numbers(comparison):
+    """Each scenario in the comparison is exactly its own run with the shared seed."""
+    from sim import run
+    both = pd.read_parquet(comparison / "outcomes.parquet")
+    alone = run(load_scenario(LIBRARY / "rapid_exit.yaml"), runs=200, seed=5, progress=False,
+                keep_trajectories=False).outcomes
+    mine = both[both["scenario"] == "rapid_exit"].drop(columns="scenario").reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine[alone.columns], alone)
+    base = both[both["scenario"] == "baseline"].reset_index(drop=True)
+    assert (base["param.isis.growth_rate"] == mine["param.isis.growth_rate"]).all()  # same draws
+
+
+def test_compare_prints_side_by_side_table(compared):
+    _, out = compared
+    assert out.startswith("baseline vs rapid_exit: 200 runs each, seed 5 (common random numbers)")
+    header = next(line for line in out.splitlines() if line.lstrip().startswith("scenario"))
+    assert header.split()[1:] == ["baseline", "rapid_exit"]
+    resurgence = next(line for line in out.splitlines() if line.startswith("resurgence "))
+    assert resurgence.count("%") == 2
+    peak = next(line for line in out.splitlines() if line.startswith("isis_peak "))
+    assert peak.count("[") == 2  # median [p05-p95] per scenario
+
+
+def test_compare_needs_two_scenarios_and_reports_bad_ones(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", str(BASELINE), "--quiet"]) == 2
+    assert "at least two scenarios" in capsys.readouterr().err
+    (tmp_path / "bad.yaml").write_text("levers: {aid: lots}\n")
+    assert main(["compare", str(BASELINE), "bad.yaml", "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("iraqsim: error: bad.yaml: levers.aid:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+# ---------------------------------------------------------------------- validate, schema, list
+def test_validate_accepts_the_whole_library(capsys):
+    files = sorted(str(p) for p in LIBRARY.glob("*.yaml"))
+    assert len(files) >= 6
+    assert main(["validate", *files]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\nok ") + out.startswith("ok ") == len(files)
+    assert main(["validate", str(LIBRARY)]) == 0  # a folder: every *.yaml under it, subfolders too
+    assert capsys.readouterr().out.count("ok ") == len(list(LIBRARY.rglob("*.yaml")))
+
+
+def test_validate_reports_each_bad_file_and_exits_2(tmp_path, capsys):
+    (tmp_path / "good.yaml").write_text("name: good\n")
+    (tmp_path / "bad.yaml").write_text("name: bad\nhorizon: 3\n")
+    assert main(["validate", str(tmp_path / "good.yaml"), str(tmp_path / "bad.yaml"),
+                 str(tmp_path / "gone.yaml")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok ")
+    err = captured.err.splitlines()
+    assert len(err) == 2
+    assert "bad.yaml: horizon: unknown key; did you mean 'horizon_months'?" in err[0]
+    assert "gone.yaml: no such file" in err[1]
+
+
+def test_library_scenarios_have_descriptions_with_evidence_and_use_extends():
+    required = ["baseline", "phased_exit", "rapid_exit", "conditions_based", "over_the_horizon",
+                "kurdistan_residual"]
+    import re
+    for name in required:
+        path = LIBRARY / f"{name}.yaml"
+        sc = load_scenario(path)
+        assert sc.name == name
+        assert len(sc.description) > 100 and re.search(r"\b[A-Z]{2,5}\d{2}-\d{2}\b", sc.description), name
+        if name != "baseline":
+            raw = yaml.safe_load(path.read_text())
+            assert raw.get("extends") == "baseline.yaml", name
+            # the inherited calibrated uncertainties are kept
+            assert set(load_scenario(BASELINE).uncertain_parameters()) <= set(sc.uncertain_parameters())
+    kinds = {load_scenario(LIBRARY / f"{n}.yaml").levers.posture.kind for n in required}
+    assert kinds == {"hold", "waypoints", "rapid_exit", "conditions_based", "over_the_horizon",
+                     "kurdistan_residual"}
+    extra = set(load_scenario(LIBRARY / "phased_exit.yaml").uncertain_parameters()) - \
+        set(load_scenario(BASELINE).uncertain_parameters())
+    assert extra  # adds uncertain parameters of its own
+
+
+def test_every_library_claim_id_exists():
+    import re
+    claims = yaml.safe_load((LIBRARY.parent / "seeds" / "claims.yaml").read_text()) \
+        if (LIBRARY.parent / "seeds" / "claims.yaml").is_file() else None
+    if claims is None:
+        pytest.skip("evidence base not in this tree")
+    known = {c["id"] for c in claims["claims"]}
+    for path in LIBRARY.glob("*.yaml"):
+        for cid in re.findall(r"\b[A-Z]{2,5}\d{2}-\d{2}\b", path.read_text()):
+            assert cid in known, f"{path.name} cites unknown claim {cid}"
+
+
+def test_schema_lists_every_parameter_and_validates_the_library(capsys):
+    from sim.parameters import PARAMETERS
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    params = schema["properties"]["parameters"]
+    assert set(params["properties"]) == set(PARAMETERS)
+    assert params["additionalProperties"] is False
+    growth = params["properties"]["isis.growth_rate"]
+    assert "per month" in growth["description"]
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in LIBRARY.rglob("*.yaml"):
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert not errors, (path.name, errors[:2])
+    assert list(validator.iter_errors({"parameters": {"isis.growth": 0.1}}))  # editors flag unknown names
+    assert list(validator.iter_errors({"horizon_month": 12}))
+    assert list(validator.iter_errors({"parameters": {"isis.growth_rate": 5}}))  # out of bounds
+
+
+def test_schema_out_writes_a_file(tmp_path, capsys):
+    assert main(["schema", "--out", str(tmp_path / "s.json")]) == 0
+    assert json.loads((tmp_path / "s.json").read_text())["title"].startswith("iraqsim")
+    assert main(["schema", "--out", str(tmp_path / "no" / "s.json")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_list_shows_every_library_scenario_with_a_description(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for path in LIBRARY.rglob("*.yaml"):
+        name = path.relative_to(LIBRARY).with_suffix("").as_posix()
+        line = next((ln for ln in out.splitlines() if ln.split(" ")[0] == name), None)
+        assert line is not None, name
+        assert len(line) > len(name) + 10 and "INVALID" not in line, line
+
+
+def test_list_names_work_as_scenario_arguments(capsys):
+    assert main(["list"]) == 0
+    names = [ln.split()[0] for ln in capsys.readouterr().out.splitlines()[1:] if ln and not ln.endswith("/")]
+    assert main(["validate", *names]) == 0
+
+

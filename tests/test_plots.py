@@ -1,0 +1,146 @@
+"""Plots draw the results they are given, with units, calendar dates and troop levels.
+
+The figures are inspected before they are closed (``sim.plots._save`` is wrapped), so the tests
+check what is drawn against the numbers in the results, not just that a file exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import matplotlib.dates as mdates
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from sim import compare, load_scenario, run
+from sim import plots
+from sim.outcomes import OUTCOME_COLUMNS
+from sim.paths import scenarios_dir
+
+LIBRARY = scenarios_dir()
+
+
+@pytest.fixture(scope="module")
+def phased():
+    """A scenario whose troops change over time and which has scheduled events."""
+    return run(load_scenario(LIBRARY / "phased_exit.yaml"), runs=300, seed=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return compare([load_scenario(LIBRARY / "baseline.yaml"), load_scenario(LIBRARY / "rapid_exit.yaml")],
+                   runs=200, seed=1, progress=False)
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Figures passed to ``_save`` (kept for inspection after they are written)."""
+    kept = []
+    real = plots._save
+
+    def keep(fig, path):
+        kept.append(fig)
+        return real(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return kept
+
+
+def _is_real_png(path, min_height=800, min_width=1000):
+    img = mpimg.imread(path)
+    return img.shape[0] >= min_height and img.shape[1] >= min_width and float(img[..., :3].std()) > 0.05
+
+
+def _by_title(fig, start):
+    return next(ax for ax in fig.axes if ax.get_visible() and ax.get_title().startswith(start))
+
+
+def _dates(ax):
+    lo, hi = ax.get_xlim()
+    return mdates.num2date(lo).date(), mdates.num2date(hi).date()
+
+
+def test_trajectories_draw_the_bands_on_calendar_dates_with_troops_on_top(phased, figures, tmp_path):
+    path = plots.plot_trajectories(phased, tmp_path / "t.png")
+    assert _is_real_png(path)
+    fig = figures[0]
+    dates = phased.scenario.month_dates()
+    troops_ax = fig.axes[0]
+    assert troops_ax.get_title().startswith("US troops in Iraq") and troops_ax.get_ylabel() == "troops"
+    # the median troop line is the p50 of the results, month by month: at most the chosen path
+    # (2,500 -> 1,500 -> 0; a forced exit can only bring it lower)
+    median = troops_ax.get_lines()[0].get_ydata()
+    np.testing.assert_allclose(median, phased.band("us_troops")["p50"].to_numpy())
+    chosen = np.interp(np.arange(len(median)), [0, 20, 32], [2500, 1500, 0])
+    assert median[0] == 2500 and np.all(median <= chosen + 1e-6) and median[-1] == 0
+    isis = _by_title(fig, "ISIS fighters in Iraq")
+    np.testing.assert_allclose(isis.get_lines()[0].get_ydata(), phased.band("isis_strength")["p50"].to_numpy())
+    assert isis.get_ylabel() == "fighters"
+    for ax in [a for a in fig.axes if a.get_visible()]:
+        assert _dates(ax) == (dates[0], dates[-1])
+        assert ax.get_ylabel()  # every panel has a unit
+    # scheduled events are shaded and the troops panel names them
+    texts = " ".join(t.get_text() for t in troops_ax.texts)
+    assert "regional war" in texts
+
+
+def test_outcomes_show_probabilities_and_histograms_in_percent_of_runs(phased, figures, tmp_path):
+    path = plots.plot_outcomes(phased, tmp_path / "o.png")
+    assert _is_real_png(path)
+    fig = figures[0]
+    df = phased.outcomes
+    booleans = [c for c, (k, _) in OUTCOME_COLUMNS.items() if k == "bool" and c in df]
+    bars_ax = _by_title(fig, "How likely?")
+    widths = sorted(p.get_width() for p in bars_ax.patches)
+    assert widths == pytest.approx(sorted(float(df[b].mean()) for b in booleans))
+    assert "probability" in bars_ax.get_xlabel()
+    peak = _by_title(fig, "Peak ISIS fighters in Iraq")
+    assert peak.get_ylabel() == "% of runs" and peak.get_xlabel().startswith("fighters")
+    assert sum(p.get_height() for p in peak.patches) == pytest.approx(100.0)
+    # timing outcomes are drawn on calendar dates inside the horizon
+    when = _by_title(fig, "When ISIS resurges")
+    share = df["months_to_resurgence"].notna().mean()
+    assert f"{100 * share:.1f}% of runs" in when.get_title()
+    if share > 0:
+        assert sum(p.get_height() for p in when.patches) == pytest.approx(100 * share)
+        first, last = _dates(when)
+        assert first <= phased.scenario.month_dates()[0] + dt.timedelta(days=31) and last.year <= 2029
+
+
+def test_outcomes_say_so_when_an_outcome_never_varies(figures, tmp_path):
+    res = run(load_scenario(LIBRARY / "baseline.yaml").with_changes(horizon_months=6), runs=50, seed=1,
+              progress=False)
+    plots.plot_outcomes(res, tmp_path / "o.png")
+    ax = _by_title(figures[0], "US troops in Iraq at the end")
+    if res.outcomes["us_troops_end"].nunique() == 1:
+        assert "in every run" in " ".join(t.get_text() for t in ax.texts)
+
+
+def test_comparison_overlays_one_series_per_scenario(pair, figures, tmp_path):
+    path = plots.plot_comparison(pair, tmp_path / "c.png")
+    assert _is_real_png(path)
+    fig = figures[0]
+    bars_ax = _by_title(fig, "How likely?")
+    labels = [t.get_text() for t in bars_ax.get_legend().get_texts()]
+    assert labels == pair.names
+    booleans = [c for c, (k, _) in OUTCOME_COLUMNS.items() if k == "bool" and c in pair.results[0].outcomes]
+    assert len(bars_ax.patches) == len(booleans) * len(pair.names)
+    attacks = _by_title(fig, "Militia attacks on US forces, total")
+    assert len(attacks.patches) == 2  # one step histogram per scenario
+    medians = sorted(line.get_xdata()[0] for line in attacks.get_lines())
+    expected = sorted(float(np.median(r.outcomes["militia_attacks"])) for r in pair.results)
+    assert medians == pytest.approx(expected)
+
+
+def test_comparison_trajectories_share_dates_and_show_both_troop_paths(pair, figures, tmp_path):
+    path = plots.plot_comparison_trajectories(pair, tmp_path / "ct.png")
+    assert _is_real_png(path)
+    troops_ax = figures[0].axes[0]
+    lines = troops_ax.get_lines()
+    assert [ln.get_label() for ln in lines] == pair.names
+    for line, res in zip(lines, pair.results):
+        np.testing.assert_allclose(line.get_ydata(), res.band("us_troops")["p50"].to_numpy())
+    assert lines[0].get_ydata()[0] == 2500 and lines[1].get_ydata()[3] == 0  # hold vs a 3-month exit
+    dates = pair.results[0].scenario.month_dates()
+    assert _dates(troops_ax) == (dates[0], dates[-1])
