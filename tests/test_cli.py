@@ -388,3 +388,18 @@ def test_list_names_work_as_scenario_arguments(capsys):
     assert main(["validate", *names]) == 0
 
 
+
+
+def test_the_yaml_examples_in_the_scenario_guide_are_valid(tmp_path):
+    import re
+    import shutil
+    guide = LIBRARY.parent / "docs" / "scenarios.md"
+    if not guide.is_file():
+        pytest.skip("docs/ are not beside this checkout")
+    blocks = re.findall(r"```yaml\n(.*?)```", guide.read_text(), flags=re.S)
+    assert len(blocks) >= 2
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    for i, block in enumerate(blocks):
+        text = "\n".join(line[3:] if line.startswith("   ") else line for line in block.splitlines())
+        (tmp_path / f"example{i}.yaml").write_text(text)
+        load_scenario(tmp_path / f"example{i}.yaml")  # raises ScenarioError if the guide is wrong

@@ -213,3 +213,15 @@ def test_console_command_prints_no_traceback(args, expected, tmp_path):
         assert res.stderr.count("\n") == 1
     else:  # one line per bad file
         assert res.stderr.count("\n") == 2
+
+
+def test_a_child_distribution_replaces_the_parents_whole_but_partial_edits_merge(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "parameters:\n  isis.growth_rate: {from: posterior}\n"
+        "  isis.attrition_rate: {dist: uniform, low: 0.11, high: 0.17}\n")
+    (tmp_path / "child.yaml").write_text(
+        "extends: base.yaml\nparameters:\n  isis.growth_rate: {dist: uniform, low: 0.03, high: 0.06}\n"
+        "  isis.attrition_rate: {high: 0.2}\n")
+    params = load_scenario(tmp_path / "child.yaml").parameters
+    assert params["isis.growth_rate"].dist == "uniform" and params["isis.growth_rate"].high == 0.06
+    assert (params["isis.attrition_rate"].low, params["isis.attrition_rate"].high) == (0.11, 0.2)
