@@ -87,6 +87,10 @@ def _thousands(x, _pos=None) -> str:
     return f"{x:.3g}"
 
 
+def _runs(n: int) -> str:
+    return f"{n:,} run" + ("" if n == 1 else "s")
+
+
 def _month_to_date(start: str, months):
     """Calendar dates (as matplotlib numbers) of fractional months after ``start`` (YYYY-MM)."""
     y, m = (int(v) for v in start.split("-"))
@@ -277,7 +281,7 @@ def plot_outcomes(results, path) -> Path:
                 ax.set_xlabel(unit + (" (log scale)" if log else ""))
             ax.set_ylabel("% of runs")
         fig.suptitle(f"{scenario.name}: outcomes from {scenario.month_dates()[0]:%b %Y} over "
-                     f"{scenario.horizon_months} months ({n:,} runs; dashed line = median)")
+                     f"{scenario.horizon_months} months ({_runs(n)}; dashed line = median)")
         return _save(fig, path)
 
 
@@ -339,7 +343,7 @@ def plot_trajectories(results, path) -> Path:
             _fan(ax, band, _BLUE)
             _style_fan(ax, var, [band])
             _shade_events(ax, scenario)
-        fig.suptitle(f"{scenario.name}: trajectories, {len(results.outcomes):,} runs "
+        fig.suptitle(f"{scenario.name}: trajectories, {_runs(len(results.outcomes))} "
                      "(line = median, bands = 50% and 90% of runs, shading = scheduled events)")
         return _save(fig, path)
 
@@ -414,7 +418,7 @@ def plot_comparison(comparison, path) -> Path:
         if not booleans:
             axes[0].legend(frameon=False)
         runs = len(frames[0])
-        fig.suptitle(f"{' vs '.join(names)}: outcomes ({runs:,} runs each, common random numbers; "
+        fig.suptitle(f"{' vs '.join(names)}: outcomes ({_runs(runs)} each, common random numbers; "
                      "dashed lines = medians)")
         return _save(fig, path)
 

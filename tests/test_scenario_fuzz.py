@@ -134,3 +134,8 @@ def test_fuzzing_reaches_both_outcomes():
     for name, text in _TEXT.items():
         assert isinstance(_load_text(text), Scenario), name
     assert isinstance(_load_text("runs: [1"), ScenarioError)
+
+
+def teardown_module():
+    import shutil
+    shutil.rmtree(_WORKDIR, ignore_errors=True)
