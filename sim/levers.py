@@ -60,8 +60,8 @@ class PostureBase(_Strict):
     keep the Syria hub regardless of their number.
     """
 
-    advise_factor: float = 1.0
-    exposure_factor: float = 1.0
+    advise_factor: Annotated[float, Field(ge=0, le=1)] = 1.0
+    exposure_factor: Annotated[float, Field(ge=0, le=1)] = 1.0
     outside_ct: bool = False
     syria_basing: bool = False
 

@@ -58,7 +58,8 @@ class Results:
     def summary(self) -> dict:
         """Per outcome: mean, sd, p05, p50, p95 (probabilities for booleans), plus provenance."""
         if self._summary is None:
-            self._summary = {"outcomes": outcome_summary(self.outcomes),
+            # a streamed table is summarised column by column, never loaded whole
+            self._summary = {"outcomes": outcome_summary(self._outcomes),
                              "provenance": self.provenance}
         return self._summary
 
@@ -92,6 +93,7 @@ class Results:
         target = Path(directory)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are ordinary folders
         try:
             self.write_into(tmp, plots=plots)
             replace_dir(tmp, target)
@@ -151,6 +153,12 @@ def replace_dir(new: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _jsonable(obj):

@@ -144,3 +144,19 @@ def test_single_replica_model_works_with_mesa_batch_run():
     # the model stops at month 59 (59 steps); batch_run reports its last step index, 58
     assert out[0]["Step"] == 58
     assert out[0]["isis_strength"] != out[1]["isis_strength"]
+
+
+def test_saved_results_are_an_ordinary_readable_folder(tmp_path):
+    import os
+    import stat
+    res = run(scenario(horizon_months=12), runs=50, seed=1)
+    out = res.save(tmp_path / "r", plots=False)
+    mode = stat.S_IMODE(os.stat(out).st_mode)
+    assert mode & stat.S_IRGRP and mode & stat.S_IXGRP, oct(mode)
+    loaded = sim.Results.load(out)
+    pd.testing.assert_frame_equal(loaded.outcomes, res.outcomes)
+
+
+def test_posture_factors_are_bounded():
+    with pytest.raises(sim.ScenarioError, match="advise_factor"):
+        scenario(levers={"posture": {"kind": "hold", "advise_factor": -1}})
