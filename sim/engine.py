@@ -9,13 +9,20 @@ Rules (DESIGN §7):
   scenario, the seed and its run index, never on workers, executor or scheduling.
 * A short last block is computed at full size and truncated, so asking for more runs extends a
   result instead of reshuffling it.
-* Blocks are merged in block order; outcomes can stream to Parquet block by block and the
-  trajectory summary is mergeable, so memory is bounded by the block size.
+* Blocks are merged in block order whatever order they finish in. Outcomes stream to Parquet
+  block by block; each block's trajectories are reduced to a small mergeable ``SummaryPart``
+  where the block ran; the model is released after its block. Memory is bounded by the block
+  size and the number of blocks in flight (twice the workers), not by the number of runs.
+
+Executors: in this process (default), ``workers`` local processes (spawn context), or a Dask
+cluster (``dask="local"`` starts a ``LocalCluster``; ``dask="tcp://host:port"`` uses a running
+scheduler). All give identical results.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections import deque
@@ -23,27 +30,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+import mesa
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .model import DrawdownModel
 from .outcomes import TRAJECTORY_VARIABLES
-from .summary import TrajectorySummary
+from .summary import SummaryPart, TrajectorySummary, summarise_block, use_exact
 
-#: Replicas per block. Chosen by measurement (docs/performance.md): large enough that Mesa's and
-#: Python's per-step overhead is negligible, small enough that a block's arrays stay in cache.
+#: Replicas per block. Measured (docs/performance.md): throughput rises steeply up to 4,096 and
+#: only by ~10% beyond, while every job pays for at least one full block (a 100-run classroom
+#: or test job costs a whole block), so 4,096 it is. Changing it changes every result: it is
+#: recorded in the provenance.
 BLOCK_SIZE = 4096
+#: Outcome rows buffered into one Parquet row group (bounded: 16 blocks, ~13 MB).
+ROW_GROUP_RUNS = 16 * BLOCK_SIZE
+#: Summary modes a block can be asked to reduce its trajectories to.
+SUMMARY_MODES = ("exact", "histogram")
 
 
 @dataclass
 class BlockResult:
-    """What one block returns: its outcome columns and (optionally) its trajectories."""
+    """What one block returns.
+
+    Attributes:
+        block: Block index.
+        columns: Outcome columns of the runs kept (``run``, ``param.*``, outcomes).
+        trajectories: Per-month trajectories (variables, months, runs) as float32, when asked
+            for raw trajectories (``keep_trajectories`` without a ``summary`` mode).
+        summary: The block's ``SummaryPart`` when a ``summary`` mode was asked for.
+    """
 
     block: int
     columns: dict[str, np.ndarray]
-    trajectories: np.ndarray | None  # (variables, months, runs) float32
+    trajectories: np.ndarray | None = None
+    summary: SummaryPart | None = None
 
 
 def model_rng(seed: int, block: int) -> np.random.Generator:
@@ -52,7 +72,8 @@ def model_rng(seed: int, block: int) -> np.random.Generator:
 
 
 def run_block(scenario, seed: int, block: int, n: int | None = None,
-              keep_trajectories: bool = True, params: dict | None = None) -> BlockResult:
+              keep_trajectories: bool = True, params: dict | None = None,
+              summary: str | None = None) -> BlockResult:
     """Simulate block ``block`` at full size and return its first ``n`` runs.
 
     Args:
@@ -63,32 +84,62 @@ def run_block(scenario, seed: int, block: int, n: int | None = None,
         keep_trajectories: Also return per-month trajectories.
         params: Explicit parameter arrays (full block length) that replace sampled ones; used by
             ``sim.evaluate`` for external experiment designs.
+        summary: ``"exact"`` or ``"histogram"``: return the trajectories reduced to a
+            ``SummaryPart`` (small, mergeable) instead of raw; implies ``keep_trajectories``.
     """
     n = BLOCK_SIZE if n is None else n
+    if summary is not None and summary not in SUMMARY_MODES:
+        raise ValueError(f"summary must be one of {SUMMARY_MODES}, not {summary!r}")
+    keep = keep_trajectories or summary is not None
     sampled = scenario.sample_parameters(BLOCK_SIZE, seed, block)
     values = dict(sampled)
     if params:
         values.update(params)
     model = DrawdownModel(scenario, n_runs=BLOCK_SIZE, params=values,
-                          keep_trajectories=keep_trajectories, rng=model_rng(seed, block))
+                         keep_trajectories=keep, rng=model_rng(seed, block))
     try:
         out = model.run()
         traj = model.tracker.trajectories
-        traj = None if traj is None else np.ascontiguousarray(traj[:, :, :n])
     finally:
         model.release()
+        _dismantle(model)
+    del model
+    part = None
+    if traj is not None:
+        traj = traj[:, :, :n]
+        if summary is not None:
+            part = summarise_block(traj, list(TRAJECTORY_VARIABLES), summary == "exact")
+            traj = None
+        else:
+            traj = np.ascontiguousarray(traj)
     cols = {"run": np.arange(block * BLOCK_SIZE, block * BLOCK_SIZE + n, dtype=np.int64)}
     for name, arr in sorted(sampled.items()):
         cols[f"param.{name}"] = arr[:n]
     for name, arr in out.items():
         cols[name] = arr[:n]
-    return BlockResult(block, cols, traj)
+    return BlockResult(block, cols, traj, part)
 
 
-def _blocks(runs: int) -> list[tuple[int, int]]:
-    """(block index, runs kept) for a job of ``runs`` runs."""
+def _dismantle(model) -> None:
+    """Break the model's reference cycles (model <-> agents) once its block is done.
+
+    Without this a finished block's arrays live until Python's cyclic garbage collector runs,
+    which numpy-heavy loops trigger rarely: several dead models piled up between collections.
+    """
+    for value in list(vars(model).values()):
+        for obj in (value if isinstance(value, (list, tuple)) else (value,)):
+            if isinstance(obj, mesa.Agent):
+                obj.__dict__.clear()
+    model.__dict__.clear()
+
+
+def blocks_for(runs: int) -> list[tuple[int, int]]:
+    """(block index, runs kept) of each block of a job of ``runs`` runs."""
     full, rest = divmod(runs, BLOCK_SIZE)
     return [(b, BLOCK_SIZE) for b in range(full)] + ([(full, rest)] if rest else [])
+
+
+_blocks = blocks_for  # the earlier private name
 
 
 # ---------------------------------------------------------------------- executors
@@ -97,30 +148,62 @@ def _inline(tasks, fn) -> Iterator[BlockResult]:
         yield fn(*task)
 
 
+def _ignore_interrupts() -> None:
+    """Worker initialiser: leave Ctrl-C to the main process, which cancels the job cleanly."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _processes(tasks, fn, workers: int) -> Iterator[BlockResult]:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_ignore_interrupts)
+    try:
         yield from _windowed(tasks, lambda t: pool.submit(fn, *t), lambda f: f.result(), 2 * workers)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask(tasks, fn, address: str) -> Iterator[BlockResult]:
+#: A scheduler address: optional protocol, host, port.
+_DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?[A-Za-z0-9_.\-]+:\d{1,5}$|^(?:tcp|tls)://\[[0-9a-fA-F:]+\]:\d{1,5}$")
+
+
+def check_dask_address(address: str) -> None:
+    """Raise ``UserError`` unless ``address`` is ``"local"`` or ``[tcp://]HOST:PORT``."""
+    from .cli import UserError
+    if address != "local" and not _DASK_ADDRESS.match(address or ""):
+        raise UserError(f"--dask {address!r}: not a scheduler address; use 'local' or "
+                        f"tcp://HOST:PORT of a running Dask scheduler")
+
+
+def _dask_client(address: str, workers: int):
+    """A Dask client (and the LocalCluster it owns, if ``address`` is ``"local"``)."""
+    from .cli import UserError
+    check_dask_address(address)
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the install
-        raise RuntimeError("Dask is not installed; install the extra: pip install '.[dask]'") from None
-    cluster = None
+        raise UserError("--dask needs Dask; install the extra: pip install 'iraqsim[dask]'") from None
     if address == "local":
-        cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1,
-                               processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(address)
+        n = workers if workers > 1 else max(1, os.cpu_count() or 1)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster), cluster
     try:
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+        return Client(address, timeout="10s"), None
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise UserError(f"--dask {address}: cannot connect to a Dask scheduler there "
+                        f"('local' or tcp://HOST:PORT of a running scheduler): {exc}") from None
+
+
+def _dask(tasks, fn, address: str, workers: int = 1) -> Iterator[BlockResult]:
+    client, cluster = _dask_client(address, workers)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         yield from _windowed(tasks, lambda t: client.submit(fn, *t, pure=False),
-                             lambda f: f.result(), window)
+                             lambda f: f.result(), 2 * n_workers)
     finally:
         client.close()
         if cluster is not None:
@@ -128,7 +211,7 @@ def _dask(tasks, fn, address: str) -> Iterator[BlockResult]:
 
 
 def _windowed(tasks, submit, result, window: int) -> Iterator[BlockResult]:
-    """Submit up to ``window`` tasks ahead and yield results in task order (bounded memory)."""
+    """Keep up to ``window`` tasks submitted and yield results in task order (bounded memory)."""
     pending = deque()
     it = iter(tasks)
     for task in it:
@@ -145,19 +228,35 @@ def _windowed(tasks, submit, result, window: int) -> Iterator[BlockResult]:
 
 # ---------------------------------------------------------------------- outcome sinks
 class _ParquetSink:
-    """Writes outcome blocks to a Parquet file as they arrive."""
+    """Writes outcome blocks to a Parquet file as they arrive, in row groups of ~64k runs."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, row_group_runs: int = ROW_GROUP_RUNS):
         self.path = Path(path)
+        self.row_group_runs = row_group_runs
         self.writer = None
+        self.buffer: list = []
+        self.buffered = 0
 
     def add(self, cols: dict[str, np.ndarray]) -> None:
-        table = pa.table(cols)
+        import pyarrow as pa
+        self.buffer.append(pa.table(cols))
+        self.buffered += len(cols["run"])
+        if self.buffered >= self.row_group_runs:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        table = pa.concat_tables(self.buffer)
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, table.schema)
-        self.writer.write_table(table)
+        self.writer.write_table(table, row_group_size=max(len(table), 1))
+        self.buffer, self.buffered = [], 0
 
-    def close(self):
+    def close(self) -> None:
+        self.flush()
         if self.writer is not None:
             self.writer.close()
 
@@ -169,7 +268,8 @@ class _MemorySink:
     def add(self, cols):
         self.parts.append(cols)
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self):
+        import pandas as pd
         keys = self.parts[0].keys()
         return pd.DataFrame({k: np.concatenate([p[k] for p in self.parts]) for k in keys})
 
@@ -184,15 +284,17 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
         scenario: A ``Scenario`` (see ``load_scenario``).
         runs: Number of replicas (default: the scenario's ``runs``).
         seed: Seed (default: the scenario's ``seed``).
-        workers: Local worker processes (1 = in this process).
+        workers: Local worker processes (1 = in this process). With ``dask="local"``, the
+            number of Dask workers (default: one per CPU).
         dask: ``"local"`` to start a local Dask cluster, or a scheduler address
             (``tcp://host:port``).
-        progress: Show a progress bar (default: only on a terminal).
-        stream_to: Folder to stream ``outcomes.parquet`` into block by block (bounded memory).
+        progress: Show a progress bar (default: only on a terminal, and not under ``CI``).
+        stream_to: Folder to stream ``outcomes.parquet`` into block by block (bounded memory);
+            otherwise outcomes are kept in memory.
         keep_trajectories: Compute the per-month quantile bands.
 
     Returns:
-        ``sim.results.Results``.
+        ``sim.results.Results``. Results are identical whatever ``workers`` and ``dask``.
     """
     from . import __version__
     from .results import Results
@@ -201,37 +303,49 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
     seed = int(scenario.seed if seed is None else seed)
     if runs < 1:
         raise ValueError("runs must be at least 1")
-    tasks = [(scenario, seed, b, n, keep_trajectories) for b, n in _blocks(runs)]
+    workers = int(workers)
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    variables = list(TRAJECTORY_VARIABLES)
+    mode = None
+    if keep_trajectories:
+        mode = "exact" if use_exact(runs, scenario.horizon_months, len(variables)) else "histogram"
     if dask:
-        executor, results = f"dask:{dask}", _dask(tasks, run_block, dask)
-    elif workers > 1:
+        check_dask_address(dask)
+    tasks = [(scenario, seed, b, n, False, None, mode) for b, n in blocks_for(runs)]
+    if dask:
+        executor, results = f"dask:{dask}", _dask(tasks, run_block, dask, workers)
+    elif min(workers, len(tasks)) > 1:
+        workers = min(workers, len(tasks))
         executor, results = f"processes:{workers}", _processes(tasks, run_block, workers)
     else:
         executor, results = "inline", _inline(tasks, run_block)
 
-    summary = TrajectorySummary(list(TRAJECTORY_VARIABLES), scenario.horizon_months, runs) \
-        if keep_trajectories else None
+    summary = (TrajectorySummary(variables, scenario.horizon_months, runs, exact=mode == "exact")
+               if mode else None)
     sink = _ParquetSink(Path(stream_to) / "outcomes.parquet") if stream_to else _MemorySink()
-    bar = _progress(len(tasks), runs, progress)
+    bar = _progress(len(tasks), runs, progress, executor)
     started = time.perf_counter()
     try:
         for res in results:
             sink.add(res.columns)
             if summary is not None:
-                summary.add(res.trajectories)
+                summary.merge(res.summary)
             bar(res.columns["run"].size)
+            del res
     finally:
+        results.close()  # stops workers / closes the cluster if the loop ended early
         bar(None)
         if isinstance(sink, _ParquetSink):
             sink.close()
     elapsed = time.perf_counter() - started
 
-    import mesa
     provenance = {
         "package": "iraqsim", "version": __version__, "scenario": scenario.name,
         "scenario_sha256": scenario.sha256(), "seed": seed, "runs": runs,
         "block_size": BLOCK_SIZE, "executor": executor, "elapsed_seconds": round(elapsed, 3),
         "run_months_per_second": round(runs * scenario.horizon_months / max(elapsed, 1e-9)),
+        "quantiles": mode or "none",
         "mesa": mesa.__version__, "numpy": np.__version__,
         "python": sys.version.split()[0],
     }
@@ -239,14 +353,20 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
     return Results(scenario, outcomes, summary, provenance)
 
 
-def _progress(blocks: int, runs: int, enabled: bool | None) -> Callable:
-    """A progress callback: call with runs done, then ``None`` to close."""
+def _progress(blocks: int, runs: int, enabled: bool | None, executor: str = "") -> Callable:
+    """A progress callback: call with runs done, then ``None`` to close.
+
+    Shown on a terminal (stderr is a TTY and ``CI`` is unset) unless ``enabled`` says otherwise,
+    and only for jobs of two blocks or more. The bar counts runs as blocks complete, whichever
+    worker ran them.
+    """
     if enabled is None:
         enabled = sys.stderr.isatty() and not os.environ.get("CI")
     if not enabled or blocks < 2:
         return lambda n: None
     from tqdm import tqdm
-    bar = tqdm(total=runs, unit="run", unit_scale=True, file=sys.stderr, leave=False)
+    bar = tqdm(total=runs, unit="run", unit_scale=True, file=sys.stderr, leave=False,
+               desc=executor or None, dynamic_ncols=True)
 
     def update(n):
         if n is None:

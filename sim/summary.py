@@ -1,12 +1,29 @@
 """Mergeable summaries of trajectories across blocks, and the outcome summary.
 
-``TrajectorySummary`` keeps, per variable and month, either every replica's value (exact
-quantiles, while the job fits in ``EXACT_LIMIT`` values) or a fixed-bin histogram that merges
-block by block in constant memory (quantiles interpolated inside a bin: bins are fine enough that
-the error is far below the Monte Carlo noise). Means are exact in both modes.
+``TrajectorySummary`` gives, per trajectory variable and month, the p05, p25, p50, p75 and p95
+across runs and the mean. It is built from one ``SummaryPart`` per block, merged in block order,
+so its memory does not depend on how many blocks a job has:
+
+* **exact** while every run's trajectory fits the memory budget ``EXACT_BUDGET_BYTES``
+  (``float32`` values): the quantiles are ``numpy.quantile`` of all runs.
+* **histogram** beyond it: per variable and month, ``BINS`` fixed bins over the variable's
+  declared range (log-spaced for counts spanning decades) holding the count *and the sum* of the
+  values that fell in each bin, plus the exact minimum and maximum. Quantiles interpolate between
+  the bins' means (centroids) by rank, so a value shared by many runs (2,500 troops held) comes
+  out exactly, and the error is otherwise a fraction of one bin, far below the Monte Carlo noise.
+  Values outside the declared range count in the first or last bin (their mean stays exact).
+
+Means, minima and maxima are exact in both modes. Parts are computed where the block ran (in a
+worker process or on a Dask worker), so the main process only adds small arrays.
+
+``outcome_summary`` reduces the outcome table; given the path of a Parquet file it reads one
+column at a time, so its memory is one column, not the table.
 """
 
 from __future__ import annotations
+
+import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,65 +32,205 @@ from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_NAMES = ("p05", "p25", "p50", "p75", "p95")
-#: Largest number of stored values (runs x months x variables) for exact quantiles (~160 MB).
-EXACT_LIMIT = 40_000_000
-#: Histogram bins per variable and month beyond the exact limit.
+#: Memory allowed for exact quantiles: every run's trajectories as float32 (a 10,000-run,
+#: 60-month job needs ~34 MB). Beyond it the summary switches to mergeable histograms, so peak
+#: memory stops growing with the number of runs.
+EXACT_BUDGET_BYTES = 64 * 2**20
+#: Histogram bins per variable and month beyond the exact budget.
 BINS = 2048
 
 
-def _edges(var) -> np.ndarray:
+def use_exact(runs: int, months: int, variables: int) -> bool:
+    """Whether a job's trajectories fit the exact-quantile budget."""
+    return runs * months * variables * 4 <= EXACT_BUDGET_BYTES
+
+
+@dataclass
+class SummaryPart:
+    """One block's contribution to a ``TrajectorySummary`` (small enough to ship between processes).
+
+    Attributes:
+        runs: Runs in the block.
+        sums: Sum over the block's runs, shape (variables, months), float64.
+        mins, maxs: Smallest and largest value, shape (variables, months).
+        values: Exact mode: the trajectories, shape (variables, months, runs), float32.
+        bins: Histogram mode: flat indices (variable, month, bin) of the non-empty bins.
+        counts: Histogram mode: runs in each of those bins.
+        bin_sums: Histogram mode: sum of the values in each of those bins.
+        bin_squares: Histogram mode: sum of the squared values in each of those bins.
+    """
+
+    runs: int
+    sums: np.ndarray
+    mins: np.ndarray
+    maxs: np.ndarray
+    values: np.ndarray | None = None
+    bins: np.ndarray | None = None
+    counts: np.ndarray | None = None
+    bin_sums: np.ndarray | None = None
+    bin_squares: np.ndarray | None = None
+
+
+def _bin_index(values: np.ndarray, var) -> np.ndarray:
+    """Bin (0..BINS-1) of each value of one variable, by arithmetic on the declared range.
+
+    Computed in float32 (vectorised ``log``; ample for 2,048 bins). ``fmax``/``fmin`` also send
+    a NaN (a bug upstream) to bin 0 instead of crashing.
+    """
     if var.log:
-        return np.geomspace(var.low, var.high, BINS + 1)
+        low, high = np.log(var.low), np.log(var.high)
+        x = np.log(np.fmax(values, np.float32(var.low), dtype=np.float32))
+        x -= np.float32(low)
+        x *= np.float32(BINS / (high - low))
+    else:
+        low, high = float(var.low), float(var.high)
+        x = np.multiply(values, np.float32(BINS / (high - low)), dtype=np.float32)
+        x -= np.float32(low * BINS / (high - low))
+    np.fmax(x, np.float32(0), out=x)
+    np.fmin(x, np.float32(BINS - 1), out=x)
+    return x.astype(np.intp)
+
+
+def _edges(var) -> np.ndarray:
+    """The ``BINS + 1`` bin edges of a variable (as ``_bin_index`` assigns them)."""
+    if var.log:
+        return np.exp(np.linspace(np.log(var.low), np.log(var.high), BINS + 1))
     return np.linspace(var.low, var.high, BINS + 1)
 
 
-class TrajectorySummary:
-    """Per-month quantiles and means of trajectory variables, merged block by block."""
+def summarise_block(traj: np.ndarray, variables: list[str], exact: bool) -> SummaryPart:
+    """Reduce one block's trajectories, shape (variables, months, runs), to a ``SummaryPart``.
 
-    def __init__(self, variables: list[str], months: int, runs: int):
-        self.variables, self.months = list(variables), months
-        self.exact = runs * months * len(variables) <= EXACT_LIMIT
-        self.sums = np.zeros((len(variables), months))
+    Args:
+        traj: The block's trajectories (only the runs the job keeps).
+        variables: Names of the variables along the first axis (keys of ``TRAJECTORY_VARIABLES``).
+        exact: Keep the values (exact mode) instead of binning them.
+    """
+    n_var, months, runs = traj.shape
+    part = SummaryPart(runs=runs, sums=traj.sum(axis=2, dtype=np.float64),
+                       mins=traj.min(axis=2), maxs=traj.max(axis=2))
+    if exact:
+        part.values = np.ascontiguousarray(traj, dtype=np.float32)
+        return part
+    bins, counts, bin_sums, bin_squares = [], [], [], []
+    offsets = (np.arange(months, dtype=np.intp) * BINS)[:, None]
+    for i, name in enumerate(variables):
+        flat = _bin_index(traj[i], TRAJECTORY_VARIABLES[name])
+        flat += offsets
+        flat = flat.ravel()
+        values = traj[i].astype(np.float64).ravel()
+        count = np.bincount(flat, minlength=months * BINS)
+        nz = np.flatnonzero(count)
+        bins.append(nz + i * months * BINS)
+        counts.append(count[nz])
+        bin_sums.append(np.bincount(flat, weights=values, minlength=months * BINS)[nz])
+        values *= values
+        bin_squares.append(np.bincount(flat, weights=values, minlength=months * BINS)[nz])
+    part.bins = np.concatenate(bins)
+    part.counts = np.concatenate(counts)
+    part.bin_sums = np.concatenate(bin_sums)
+    part.bin_squares = np.concatenate(bin_squares)
+    return part
+
+
+class TrajectorySummary:
+    """Per-month quantiles and means of trajectory variables, merged block by block.
+
+    Args:
+        variables: Trajectory variable names (keys of ``TRAJECTORY_VARIABLES``).
+        months: Months per trajectory.
+        runs: Runs the job will add (sizes the exact store and decides the mode).
+        exact: Force exact (``True``) or histogram (``False``) mode; default: by the budget.
+    """
+
+    def __init__(self, variables: list[str], months: int, runs: int, exact: bool | None = None):
+        self.variables, self.months, self.runs = list(variables), months, int(runs)
+        self.exact = use_exact(self.runs, months, len(self.variables)) if exact is None else bool(exact)
+        shape = (len(self.variables), months)
+        self.sums = np.zeros(shape)
+        self.mins = np.full(shape, np.inf)
+        self.maxs = np.full(shape, -np.inf)
         self.count = 0
         if self.exact:
-            self.parts: list[np.ndarray] = []
+            self.values = np.empty(shape + (self.runs,), dtype=np.float32)
         else:
-            self.edges = [_edges(TRAJECTORY_VARIABLES[v]) for v in variables]
-            self.hist = np.zeros((len(variables), months, BINS), dtype=np.int64)
+            self.hist = np.zeros(shape + (BINS,), dtype=np.int64)
+            self.hist_sums = np.zeros(shape + (BINS,))
+            self.hist_squares = np.zeros(shape + (BINS,))
+            self.edges = [_edges(TRAJECTORY_VARIABLES[v]) for v in self.variables]
 
     def add(self, traj: np.ndarray) -> None:
         """Merge one block's trajectories, shape (variables, months, runs)."""
-        self.sums += traj.sum(axis=2, dtype=np.float64)
-        self.count += traj.shape[2]
+        self.merge(summarise_block(traj, self.variables, self.exact))
+
+    def merge(self, part: SummaryPart) -> None:
+        """Merge one block's ``SummaryPart`` (blocks must be merged in run order)."""
+        if self.count + part.runs > self.runs:
+            raise ValueError(f"summary sized for {self.runs} runs, got {self.count + part.runs}")
+        self.sums += part.sums
+        np.minimum(self.mins, part.mins, out=self.mins)
+        np.maximum(self.maxs, part.maxs, out=self.maxs)
         if self.exact:
-            self.parts.append(traj)
-            return
-        for i, edges in enumerate(self.edges):
-            idx = np.clip(np.searchsorted(edges, traj[i], side="right") - 1, 0, BINS - 1)
-            offs = idx + (np.arange(self.months) * BINS)[:, None]
-            self.hist[i] += np.bincount(offs.ravel(), minlength=self.months * BINS).reshape(self.months, BINS)
+            if part.values is None:
+                raise ValueError("an exact summary needs exact parts (values)")
+            self.values[:, :, self.count:self.count + part.runs] = part.values
+        else:
+            if part.bins is None:
+                raise ValueError("a histogram summary needs histogram parts (bins)")
+            self.hist.reshape(-1)[part.bins] += part.counts
+            self.hist_sums.reshape(-1)[part.bins] += part.bin_sums
+            self.hist_squares.reshape(-1)[part.bins] += part.bin_squares
+        self.count += part.runs
+
+    def means(self) -> np.ndarray:
+        """Array (variables, months) of means over the runs added so far."""
+        return self.sums / max(self.count, 1)
 
     def quantiles(self) -> np.ndarray:
         """Array (variables, months, 5) of p05, p25, p50, p75, p95."""
+        if self.count == 0:
+            return np.full((len(self.variables), self.months, len(QUANTILES)), np.nan)
         if self.exact:
-            data = np.concatenate(self.parts, axis=2)
+            data = self.values[:, :, :self.count]
             return np.moveaxis(np.quantile(data, QUANTILES, axis=2), 0, -1)
         out = np.empty((len(self.variables), self.months, len(QUANTILES)))
-        for i, edges in enumerate(self.edges):
-            cdf = np.cumsum(self.hist[i], axis=1) / np.maximum(self.count, 1)
-            for j, q in enumerate(QUANTILES):
-                k = np.array([np.searchsorted(row, q, side="left") for row in cdf])
-                k = np.minimum(k, BINS - 1)
-                before = np.where(k > 0, cdf[np.arange(self.months), k - 1], 0.0)
-                inside = self.hist[i][np.arange(self.months), k] / max(self.count, 1)
-                frac = np.where(inside > 0, (q - before) / np.maximum(inside, 1e-300), 0.0)
-                out[i, :, j] = edges[k] + np.clip(frac, 0, 1) * (edges[k + 1] - edges[k])
+        ranks = np.asarray(QUANTILES) * (self.count - 1)  # numpy's default (linear) rank
+        for i in range(len(self.variables)):
+            for t in range(self.months):
+                out[i, t] = self._histogram_quantiles(i, t, ranks)
         return out
+
+    def _histogram_quantiles(self, i: int, t: int, ranks: np.ndarray) -> np.ndarray:
+        """Quantiles of variable ``i`` in month ``t`` from its histogram, by rank.
+
+        The ``c`` runs of a bin occupy ranks ``r .. r + c - 1``; inside, their values are taken
+        as evenly spread over the interval centred on the bin's mean whose spread matches the
+        bin's variance (clamped to the bin and to the exact minimum and maximum). A bin holding
+        one repeated value therefore returns it exactly. Between bins, values are interpolated
+        linearly by rank, as ``numpy.quantile`` does between order statistics.
+        """
+        counts = self.hist[i, t]
+        nz = np.flatnonzero(counts)
+        c = counts[nz].astype(np.float64)
+        mean = self.hist_sums[i, t, nz] / c
+        var = np.maximum(self.hist_squares[i, t, nz] / c - mean * mean, 0.0)
+        lo_all, hi_all = float(self.mins[i, t]), float(self.maxs[i, t])
+        edges = self.edges[i]
+        lo = np.where(nz == 0, lo_all, np.maximum(edges[nz], lo_all))
+        hi = np.where(nz == BINS - 1, hi_all, np.minimum(edges[nz + 1], hi_all))
+        half = np.minimum(np.sqrt(3.0 * var), np.minimum(mean - lo, hi - mean))
+        # a spread below float32 resolution is rounding in the sum of squares: a repeated value
+        half = np.where((c > 1) & (half > 1e-6 * np.abs(mean)), half, 0.0)
+        first = np.cumsum(c) - c
+        xp = np.column_stack((first, first + c - 1)).ravel()
+        fp = np.column_stack((mean - half, mean + half)).ravel()
+        fp = np.maximum.accumulate(np.clip(fp, lo_all, hi_all))
+        return np.interp(ranks, xp, fp)
 
     def frame(self, dates) -> pd.DataFrame:
         """Long table: month, date, variable, p05..p95, mean."""
         q = self.quantiles()
-        means = self.sums / max(self.count, 1)
+        means = self.means()
         rows = []
         for i, var in enumerate(self.variables):
             df = pd.DataFrame(q[i], columns=QUANTILE_NAMES)
@@ -85,25 +242,44 @@ class TrajectorySummary:
         return pd.concat(rows, ignore_index=True)
 
 
-def outcome_summary(outcomes: pd.DataFrame) -> dict:
+def _outcome_columns(outcomes):
+    """Yield (name, values) of each outcome column, reading a Parquet file one column at a time."""
+    if isinstance(outcomes, pd.DataFrame):
+        for name in OUTCOME_COLUMNS:
+            if name in outcomes:
+                yield name, outcomes[name].to_numpy()
+        return
+    import pyarrow.parquet as pq
+    pf = pq.ParquetFile(os.fspath(outcomes))
+    present = set(pf.schema_arrow.names)
+    for name in OUTCOME_COLUMNS:
+        if name in present:
+            yield name, pf.read(columns=[name]).column(0).to_numpy()
+
+
+def outcome_summary(outcomes) -> dict:
     """Per outcome column: mean, sd, p05, p50, p95; booleans as probabilities.
 
     Month columns (``months_to_*``) are summarised over the runs where the event happened, with
     ``n`` saying how many did.
+
+    Args:
+        outcomes: The outcome table, or the path of its Parquet file (read one column at a time,
+            so memory is one column however many runs there are).
     """
     out = {}
-    for name, (kind, desc) in OUTCOME_COLUMNS.items():
-        if name not in outcomes:
-            continue
-        col = outcomes[name].to_numpy()
+    for name, col in _outcome_columns(outcomes):
+        kind, desc = OUTCOME_COLUMNS[name]
         if kind == "bool":
             p = float(np.mean(col)) if col.size else float("nan")
             out[name] = {"kind": "probability", "probability": p, "mean": p,
                          "sd": float(np.std(col)) if col.size else float("nan"),
                          "description": desc}
             continue
-        vals = col.astype(float)
-        happened = vals[~np.isnan(vals)]
+        vals = np.asarray(col, dtype=np.float64)  # no copy for float columns
+        missing = np.isnan(vals)
+        happened = vals[~missing] if missing.any() else vals
+        del vals, missing, col
         stats = {"kind": "month" if kind == "month" else "value", "description": desc,
                  "n": int(happened.size)}
         if happened.size:

@@ -1,0 +1,142 @@
+"""The Monte Carlo engine (issue 5): blocks, seeding, executors, streaming, progress, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import sim.engine as engine
+import sim.summary as summary
+from sim import load_scenario
+from sim.cli import UserError, main
+from sim.paths import scenarios_dir
+
+from conftest import scenario
+
+B = engine.BLOCK_SIZE
+
+
+@pytest.fixture(scope="module")
+def short_baseline():
+    """baseline.yaml cut to 24 months (keeps the job to two blocks' worth of a few seconds)."""
+    return load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=24)
+
+
+@pytest.fixture(scope="module")
+def streamed(short_baseline, tmp_path_factory):
+    """The same 5,000-run job (two blocks) in this process, in 2 processes and on Dask."""
+    out = {}
+    for label, kw in [("inline", {}), ("processes", {"workers": 2}),
+                      ("dask", {"dask": "local", "workers": 2})]:
+        folder = tmp_path_factory.mktemp(label)
+        res = engine.run(short_baseline, runs=5000, seed=7, stream_to=folder, progress=False, **kw)
+        out[label] = (res, folder / "outcomes.parquet")
+    return out
+
+
+def test_outcomes_parquet_identical_for_workers_1_2_and_dask(streamed):
+    inline = streamed["inline"][1].read_bytes()
+    for label in ("processes", "dask"):
+        res, path = streamed[label]
+        assert res.provenance["executor"].split(":")[0] == label
+        assert path.read_bytes() == inline, label
+    table = pq.read_table(streamed["inline"][1])
+    assert table.num_rows == 5000
+    assert table.column("run").to_pylist() == list(range(5000))
+
+
+def test_quantile_bands_identical_across_executors(streamed):
+    bands = {k: res.quantiles for k, (res, _) in streamed.items()}
+    pd.testing.assert_frame_equal(bands["inline"], bands["processes"], check_exact=True)
+    pd.testing.assert_frame_equal(bands["inline"], bands["dask"], check_exact=True)
+
+
+def test_run_i_of_2000_equals_run_i_of_5000(short_baseline, streamed):
+    small = engine.run(short_baseline, runs=2000, seed=7, progress=False).outcomes
+    large = pd.read_parquet(streamed["inline"][1])
+    pd.testing.assert_frame_equal(small, large.iloc[:2000].reset_index(drop=True), check_exact=True)
+
+
+def test_a_block_does_not_depend_on_the_others(short_baseline, streamed):
+    """Block 1 computed alone (as any worker would) equals rows 4096.. of the whole job."""
+    alone = engine.run_block(short_baseline, 7, 1, n=5000 - B, keep_trajectories=False)
+    job = pd.read_parquet(streamed["inline"][1]).iloc[B:].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(alone.columns), job, check_exact=True)
+
+
+def test_the_seed_changes_every_block(short_baseline):
+    a = engine.run_block(short_baseline, 1, 0, n=50, keep_trajectories=False).columns
+    b = engine.run_block(short_baseline, 2, 0, n=50, keep_trajectories=False).columns
+    c = engine.run_block(short_baseline, 1, 1, n=50, keep_trajectories=False).columns
+    assert not np.array_equal(a["isis_peak"], b["isis_peak"])
+    assert not np.array_equal(a["isis_peak"], c["isis_peak"])
+
+
+def test_blocks_cut_runs_at_the_fixed_block_size():
+    assert engine.blocks_for(1) == [(0, 1)]
+    assert engine.blocks_for(B) == [(0, B)]
+    assert engine.blocks_for(2 * B + 3) == [(0, B), (1, B), (2, 3)]
+    assert sum(n for _, n in engine.blocks_for(123_457)) == 123_457
+
+
+def test_provenance_records_block_size_executor_and_throughput(streamed):
+    prov = streamed["processes"][0].provenance
+    assert prov["block_size"] == B
+    assert prov["executor"] == "processes:2"
+    assert prov["runs"] == 5000 and prov["seed"] == 7
+    assert prov["run_months_per_second"] > 0
+    assert prov["quantiles"] == "exact"
+
+
+def test_more_workers_than_blocks_runs_in_this_process():
+    res = engine.run(scenario(horizon_months=3), runs=10, seed=1, workers=4, progress=False)
+    assert res.provenance["executor"] == "inline"
+    assert len(res.outcomes) == 10
+
+
+def test_histogram_mode_past_the_budget_keeps_exact_outcomes(monkeypatch, short_baseline, streamed):
+    monkeypatch.setattr(summary, "EXACT_BUDGET_BYTES", 1024)
+    res = engine.run(short_baseline, runs=5000, seed=7, progress=False)
+    assert res.provenance["quantiles"] == "histogram"
+    pd.testing.assert_frame_equal(res.outcomes, pd.read_parquet(streamed["inline"][1]), check_exact=True)
+    exact = streamed["inline"][0].quantiles
+    np.testing.assert_allclose(res.quantiles["mean"], exact["mean"], rtol=1e-9, atol=1e-12)
+
+
+def test_progress_bar_on_request_and_quiet_otherwise(capsys):
+    sc = scenario(horizon_months=2)
+    engine.run(sc, runs=2 * B, seed=1)  # pytest's stderr is not a terminal: quiet
+    assert capsys.readouterr().err == ""
+    engine.run(sc, runs=2 * B, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "inline" in err and "run" in err
+    engine.run(sc, runs=2 * B, seed=1, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("address", ["foo", "nonsense://x", "tcp://", "tcp://127.0.0.1:notaport"])
+def test_bad_dask_address_is_a_user_error(address):
+    with pytest.raises(UserError, match="--dask"):
+        engine.run(scenario(horizon_months=2), runs=5, seed=1, dask=address)
+
+
+def test_cli_bad_dask_address_one_line_exit_2_nothing_written(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(scenarios_dir() / "baseline.yaml"), "--runs", "5", "--out", str(out),
+                 "--dask", "nonsense", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "--dask" in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_parquet_row_groups_are_bounded(tmp_path, monkeypatch):
+    sink = engine._ParquetSink(tmp_path / "o.parquet", row_group_runs=100)
+    for start in range(0, 250, 50):
+        sink.add({"run": np.arange(start, start + 50), "x": np.ones(50)})
+    sink.close()
+    meta = pq.ParquetFile(tmp_path / "o.parquet").metadata
+    assert meta.num_rows == 250
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [100, 100, 50]

@@ -1,0 +1,141 @@
+"""Mergeable trajectory summaries and the outcome summary (issue 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.engine as engine
+from sim.outcomes import TRAJECTORY_VARIABLES
+from sim.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _edges,
+                         outcome_summary, summarise_block, use_exact)
+
+from conftest import scenario
+
+VARIABLES = list(TRAJECTORY_VARIABLES)
+
+
+@pytest.fixture(scope="module")
+def model_block():
+    """Trajectories of one full block of the model (36 months)."""
+    return engine.run_block(scenario(horizon_months=36), 5, 0).trajectories
+
+
+def both_modes(traj, split=(slice(None),)):
+    """Exact and histogram summaries of ``traj``, added in the given run slices."""
+    v, t, n = traj.shape
+    names = VARIABLES[:v]
+    out = []
+    for exact in (True, False):
+        s = TrajectorySummary(names, t, n, exact=exact)
+        for part in split:
+            s.add(traj[:, :, part])
+        out.append(s)
+    return out
+
+
+def bin_width(var_name, values):
+    var = TRAJECTORY_VARIABLES[var_name]
+    edges = _edges(var)
+    k = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, BINS - 1)
+    return edges[k + 1] - edges[k]
+
+
+def test_histogram_quantiles_within_one_bin_of_exact_on_model_output(model_block):
+    exact, hist = both_modes(model_block)
+    qe, qh = exact.quantiles(), hist.quantiles()
+    for i, name in enumerate(VARIABLES):
+        err = np.abs(qh[i] - qe[i])
+        assert np.all(err <= bin_width(name, qe[i]) + 1e-9), name
+
+
+def test_histogram_quantiles_of_smooth_distributions_are_close():
+    rng = np.random.default_rng(3)
+    n = 20_000
+    traj = np.stack([np.full((4, n), 2500.0),  # us_troops: overwritten below
+                     rng.beta(2, 5, (4, n)),                    # isf_capability
+                     rng.lognormal(np.log(3000), 0.8, (4, n))]  # isis_strength (log bins)
+                    ).astype(np.float32)
+    traj[0] = rng.uniform(0, 5000, (4, n))
+    exact, hist = both_modes(traj)
+    for i, name in enumerate(VARIABLES[:3]):
+        err = np.abs(hist.quantiles()[i] - exact.quantiles()[i])
+        assert np.all(err <= 0.25 * bin_width(name, exact.quantiles()[i])), name
+
+
+def test_a_value_many_runs_share_comes_out_exactly():
+    n = 5000
+    troops = np.full((1, 3, n), 2500.0, dtype=np.float32)
+    troops[0, 1, :400] = 0.0          # month 1: 8% of runs expelled
+    troops[0, 2, :] = np.where(np.arange(n) % 2, 2500.0, 1000.0)
+    exact, hist = both_modes(troops)
+    np.testing.assert_array_equal(hist.quantiles(), exact.quantiles())
+
+
+def test_merging_blocks_equals_one_summary_of_all_runs(model_block):
+    one_exact, one_hist = both_modes(model_block)
+    parts = (slice(0, 1000), slice(1000, 1001), slice(1001, None))
+    many_exact, many_hist = both_modes(model_block, parts)
+    np.testing.assert_array_equal(many_exact.quantiles(), one_exact.quantiles())
+    np.testing.assert_array_equal(many_hist.hist, one_hist.hist)
+    np.testing.assert_allclose(many_hist.quantiles(), one_hist.quantiles(), rtol=1e-6)  # float32 data
+    np.testing.assert_allclose(many_hist.means(), one_exact.means(), rtol=1e-12)
+
+
+def test_means_minima_and_maxima_are_exact_in_histogram_mode(model_block):
+    _, hist = both_modes(model_block)
+    np.testing.assert_allclose(hist.means(), model_block.mean(axis=2, dtype=np.float64), rtol=1e-9)
+    np.testing.assert_array_equal(hist.mins, model_block.min(axis=2))
+    np.testing.assert_array_equal(hist.maxs, model_block.max(axis=2))
+
+
+def test_values_outside_the_declared_range_keep_exact_extremes():
+    isf = [-5.0, 0.2, 0.4, 0.6, 3.0]  # isf_capability is declared 0..1
+    vals = np.array([[[2500.0] * 5], [isf]], dtype=np.float32)
+    exact, hist = both_modes(vals)
+    q = hist.quantiles()[1, 0]
+    assert np.all(np.diff(q) >= 0)
+    assert hist.mins[1, 0] == -5.0 and hist.maxs[1, 0] == 3.0
+    np.testing.assert_allclose(q, exact.quantiles()[1, 0], rtol=1e-6)  # one run per bin: exact
+
+
+def test_mode_follows_the_memory_budget():
+    per_run = 60 * len(VARIABLES) * 4
+    assert use_exact(EXACT_BUDGET_BYTES // per_run, 60, len(VARIABLES))
+    assert not use_exact(EXACT_BUDGET_BYTES // per_run + 1, 60, len(VARIABLES))
+    small = TrajectorySummary(VARIABLES, 60, 10**5)
+    large = TrajectorySummary(VARIABLES, 60, 10**8)
+    assert not small.exact and not large.exact
+    size = lambda s: sum(a.nbytes for a in vars(s).values() if isinstance(a, np.ndarray))  # noqa: E731
+    assert size(small) == size(large)
+
+
+def test_histogram_part_is_much_smaller_than_the_trajectories(model_block):
+    part = summarise_block(model_block, VARIABLES, exact=False)
+    shipped = sum(a.nbytes for a in (part.bins, part.counts, part.bin_sums, part.bin_squares))
+    assert shipped < model_block.nbytes
+    assert part.counts.sum() == model_block.shape[0] * model_block.shape[1] * model_block.shape[2]
+
+
+def test_summary_refuses_more_runs_than_it_was_sized_for(model_block):
+    s = TrajectorySummary(VARIABLES, model_block.shape[1], 10, exact=False)
+    with pytest.raises(ValueError, match="sized for 10"):
+        s.add(model_block)
+
+
+def test_quantile_order_matches_quantile_names(model_block):
+    exact, _ = both_modes(model_block[:, :, :101])
+    i = VARIABLES.index("isis_strength")
+    expected = np.quantile(model_block[i, 10, :101], QUANTILES)
+    np.testing.assert_allclose(exact.quantiles()[i, 10], expected, rtol=1e-6)
+
+
+def test_outcome_summary_from_parquet_equals_from_frame(tmp_path):
+    res = engine.run(scenario(horizon_months=12), runs=300, seed=2, progress=False,
+                     stream_to=tmp_path, keep_trajectories=False)
+    from_file = outcome_summary(tmp_path / "outcomes.parquet")
+    from_frame = outcome_summary(pd.read_parquet(tmp_path / "outcomes.parquet"))
+    assert from_file == from_frame
+    assert res.summary["outcomes"] == from_file
+    assert from_file["resurgence"]["kind"] == "probability"
