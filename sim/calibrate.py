@@ -57,14 +57,14 @@ def _u(low: float, high: float, why: str) -> Prior:
 #: registry default (``sim.parameters``) widely enough for the history to move it.
 PRIORS: dict[str, Prior] = {
     "isis.growth_rate": _u(0.03, 0.10, "brackets the baseline's triangular 0.035-0.08 and a bit more"),
-    "isis.attrition_rate": _u(0.08, 0.40, "from about half to nearly three times the default 0.14"),
+    "isis.attrition_rate": _u(0.08, 0.70, "from about half to five times the old default 0.14"),
     "isis.resurgence_boost": _u(0.3, 2.5, "from a mild to a threefold speed-up below the threshold"),
     "isf.decay_without_support": _u(0.01, 0.06, "brackets the baseline's 0.02-0.05"),
-    "militia.base_attack_rate": _u(1.0, 15.0, "a third to five times the default 3 a month"),
+    "militia.base_attack_rate": _u(1.0, 30.0, "a third to ten times the old default 3 a month"),
     "militia.war_attack_gain": _u(1.0, 15.0, "a quarter to four times the default 4"),
     "militia.lethality": _u(0.01, 0.12, "brackets the baseline's 0.03-0.09"),
     "iraq.pressure_jump_leadership": _u(0.1, 0.45, "from a mild to a near-doubling outrage"),
-    "iraq.demand_threshold": _u(0.45, 0.8, "around the default 0.55"),
+    "iraq.demand_threshold": _u(0.45, 0.95, "from the old default 0.55 to nearly the top of the scale"),
     "iraq.demand_hazard": _u(0.5, 8.0, "a sixth to nearly three times the default 3"),
     "iran.escalation_prob_commander": _u(0.2, 1.0, "anything from unlikely to certain"),
     "us.will_loss_per_fatality": _u(0.005, 0.06, "a tenth to above the default 0.05 per death"),

@@ -265,7 +265,7 @@ PARAMETERS: dict[str, Param] = {p.name: p for p in [
     # ------------------------------------------------------------------ ISIS
     _p("isis.growth_rate", 0.055, 0.0, 0.3, "per month",
        "Monthly recruitment growth of ISIS in Iraq with no CT pressure.", ["DB24-15", "DB24-13"]),
-    _p("isis.attrition_rate", 0.14, 0.0, 0.5, "per month per unit pressure",
+    _p("isis.attrition_rate", 0.14, 0.0, 1.0, "per month per unit pressure",
        "Monthly attrition of ISIS per unit of CT pressure.", ["DB24-12", "FP23-05"]),
     _p("isis.carrying_capacity", 40000, 5000, 200000, "fighters",
        "Ceiling on ISIS fighters in Iraq.", ["POL20-07"],

@@ -1,0 +1,112 @@
+"""Calibration by rejection ABC (issue 4): reproducibility, the posterior file, the command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim import cli
+from sim.backtest import EPISODES, history_dir
+from sim.calibrate import (PRIORS, abc_targets, calibrate, check_priors, plot_calibration,
+                           read_posterior_metadata, sample_prior)
+from sim.engine import BLOCK_SIZE
+from sim.parameters import PARAMETERS
+from sim.paths import scenarios_dir, seeds_dir
+
+DRAWS = 2 * BLOCK_SIZE
+
+
+@pytest.fixture(scope="module")
+def small():
+    seen = []
+    cal = calibrate(DRAWS, seed=3, on_block=seen.append)
+    return cal, seen
+
+
+def test_calibration_is_reproducible_with_a_seed(small):
+    cal, seen = small
+    assert sum(seen) == DRAWS and cal.draws == DRAWS
+    assert cal.accepted >= 2, "the history should be reachable from the priors"
+    again = calibrate(BLOCK_SIZE, seed=3)
+    first_block = cal.posterior[cal.posterior["draw"] < BLOCK_SIZE].reset_index(drop=True)
+    assert len(first_block) >= 1
+    pd.testing.assert_frame_equal(again.posterior, first_block)
+    other = calibrate(BLOCK_SIZE, seed=4)
+    assert not other.posterior["draw"].equals(again.posterior["draw"])
+
+
+def test_accepted_draws_are_prior_draws_that_matched_every_target(small):
+    cal, _ = small
+    assert 0 < cal.acceptance_rate == cal.accepted / cal.draws < 0.5
+    for block in (0, 1):
+        prior = sample_prior(BLOCK_SIZE, 3, block)
+        rows = cal.posterior[cal.posterior["draw"] // BLOCK_SIZE == block]
+        for name in PRIORS:
+            np.testing.assert_array_equal(rows[name], prior[name][rows["draw"] % BLOCK_SIZE])
+    # every ABC target was matched by at least the accepted draws, and is not trivially matched
+    for tid, rate in cal.target_pass.items():
+        assert cal.acceptance_rate <= rate <= 1.0, tid
+    assert min(cal.target_pass.values()) < 0.9
+
+
+def test_priors_stay_within_parameter_bounds_and_every_history_scenario_uses_the_posterior():
+    check_priors(PRIORS)
+    for name, prior in PRIORS.items():
+        assert prior.why, name
+        assert PARAMETERS[name].low <= prior.dist.low < prior.dist.high <= PARAMETERS[name].high
+    for path in [history_dir() / f"{e}.yaml" for e in EPISODES] + [scenarios_dir() / "baseline.yaml"]:
+        params = yaml.safe_load(path.read_text())["parameters"]
+        marked = {k for k, v in params.items() if isinstance(v, dict) and v.get("from") == "posterior"}
+        assert marked == set(PRIORS), path.name
+
+
+def test_abc_uses_targets_from_every_episode():
+    assert {t.scenario for t in abc_targets()} == set(EPISODES)
+
+
+def test_save_and_plot_write_the_posterior_with_its_metadata(small, tmp_path):
+    cal, _ = small
+    path = cal.save(tmp_path / "posterior.parquet")
+    table = pd.read_parquet(path)
+    assert list(table.columns) == list(PRIORS) and len(table) == cal.accepted
+    meta = read_posterior_metadata(path)
+    assert meta["draws"] == DRAWS and meta["accepted"] == cal.accepted
+    assert meta["acceptance_rate"] == pytest.approx(cal.acceptance_rate)
+    png = plot_calibration(cal, tmp_path / "fig" / "prior_posterior.png")
+    assert png.stat().st_size > 10_000
+
+
+def test_the_committed_posterior_is_a_calibration_of_the_priors():
+    path = seeds_dir() / "posterior.parquet"
+    table = pd.read_parquet(path)
+    assert set(table.columns) == set(PRIORS)
+    assert len(table) >= 200
+    for name, prior in PRIORS.items():
+        assert table[name].between(prior.dist.low, prior.dist.high).all(), name
+    meta = read_posterior_metadata(path)
+    assert meta["accepted"] == len(table) and 0 < meta["acceptance_rate"] < 1
+    assert meta["draws"] >= 100_000
+    # the history pins down ISIS attrition: the posterior is far narrower than the prior
+    v = table["isis.attrition_rate"]
+    prior = PRIORS["isis.attrition_rate"].dist
+    assert np.subtract(*np.quantile(v, [0.95, 0.05])) < 0.8 * 0.9 * (prior.high - prior.low)
+
+
+def test_calibrate_command_writes_files_or_fails_in_one_line(tmp_path, capsys):
+    out, fig = tmp_path / "p.parquet", tmp_path / "f.png"
+    code = cli.main(["calibrate", "--draws", str(DRAWS), "--seed", "3", "--out", str(out),
+                     "--figure", str(fig)])
+    assert code == 0
+    assert out.is_file() and fig.is_file()
+    assert "accepted" in capsys.readouterr().out
+    none = tmp_path / "none.parquet"
+    assert cli.main(["calibrate", "--draws", "1", "--seed", "5", "--out", str(none),
+                     "--figure", str(tmp_path / "g.png"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--draws" in err
+    assert not none.exists()
+    assert cli.main(["calibrate", "--draws", "0"]) == 2
+    assert cli.main(["calibrate", "--out", str(tmp_path), "--draws", "5"]) == 2
+    assert "folder" in capsys.readouterr().err
