@@ -224,12 +224,15 @@ Check = Union[Literal["inside", "median"], dict[Literal["share"], float],
 class Target(BaseModel):
     """One calibration target: an observation from the articles and how the model must match it."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     claim: str
+    see_also: list[str] = Field(default_factory=list)
     description: str
     observed: dict[str, Any]
     episode: str
+    note: str = ""
+    model_note: str = ""
     scenario: str
     quantity: Quantity | None = None
     read_as: Range | None = None
@@ -345,6 +348,8 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
             err = exc.errors()[0]
             key = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-")))
             msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+                msg = f"unknown key; allowed: {', '.join(Target.model_fields)}"
             raise ScenarioError(path, f"targets[{tid}]" + (f".{key}" if key else ""), msg) from None
         if t.id in seen:
             raise ScenarioError(path, f"targets[{tid}].id", "duplicate target id")

@@ -195,3 +195,12 @@ def test_month_labels_are_calendar_months():
     sc = load_episode("iraq_2011")
     assert month_label(sc, 0) == "2011-01" and month_label(sc, 107) == "2019-12"
     assert sc.month_dates()[42] == dt.date(2014, 7, 1)
+
+
+def test_a_misspelt_target_key_is_an_error_not_ignored(tmp_path):
+    raw = yaml.safe_load((seeds_dir() / "targets.yaml").read_text())
+    raw["targets"][0]["quantitiy"] = raw["targets"][0].pop("quantity")
+    bad = tmp_path / "targets.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ScenarioError, match=r"quantitiy: unknown key; allowed: .*quantity"):
+        load_targets(bad)
