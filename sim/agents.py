@@ -86,7 +86,7 @@ class Iran(Agent):
         """
         m, p = self.model, self.model.p
         fighters = m.isis.fighters_iraq + m.isis.fighters_syria
-        strength = fighters / (fighters + 2 * p.iraq_threat_salience_half)
+        strength = fighters / (fighters + p.iran_isis_threat_half)
         self.isis_threat *= p.iran_threat_memory
         self.isis_threat += (1 - p.iran_threat_memory) * strength + m.events.isis_attack_iran[m.month]
         np.clip(self.isis_threat, 0.0, 1.0, out=self.isis_threat)
@@ -105,7 +105,7 @@ class Iran(Agent):
         """
         m, p = self.model, self.model.p
         present = (m.us.troops > 0).astype(np.float64)
-        self.revenge *= 0.7  # assumption: the urge for revenge halves in about two months
+        self.revenge *= p.iran_revenge_memory
         target = (p.iran_direction_base + p.iran_presence_weight * present
                   + p.iran_war_weight * m.events.war[m.month] + p.iran_revenge_weight * self.revenge
                   - p.iran_isis_fear_weight * self.isis_threat
@@ -124,7 +124,7 @@ class Iran(Agent):
         militia = m.militia_strength_mean()
         target = (p.iran_influence_base + p.iran_vacuum_weight * (1 - presence)
                   + p.iran_proxy_influence_weight * self.direction * militia
-                  - 0.1 * m.aid)  # assumption: aid is a modest counterweight (FP23-07)
+                  - p.iran_aid_influence_weight * m.aid)
         _relax(self.influence, np.clip(target, 0.0, 1.0), p.iran_influence_relax)
 
 
@@ -345,7 +345,7 @@ class IraqiGovernment(Agent):
         p, n = model.p, model.n_runs
         self.stream = model.streams["iraq"]
         self.isf_capability = p.init_isf_capability.copy()
-        self.isf_ct = self.isf_capability * (1 - p.isf_enabler_dependence * 0.3)
+        self.isf_ct = self.isf_capability.copy()  # recomputed by training before ISIS reads it
         self.withdrawal_pressure = p.init_withdrawal_pressure.copy()
         self.cooperation = p.init_cooperation.copy()
         self.militia_control = p.init_militia_control.copy()
