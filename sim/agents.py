@@ -43,15 +43,36 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """
     lam = np.maximum(lam, 0.0)
     big = lam > POISSON_NORMAL_ABOVE
-    k = np.zeros_like(lam)
     term = np.exp(-np.where(big, 0.0, lam))
-    cdf = term.copy()
-    more = (u > cdf) & ~big
-    while more.any():
+    cdf = term.copy()  # 1 where big: those never search
+    more = u > cdf
+    k = more.astype(np.float64)
+    # Search every replica in step while many still search. The CDF only grows, so counting the
+    # terms after which u is still above it gives each replica's first crossing. (Performance:
+    # same operations per replica in the same order as a replica-by-replica search, so the same
+    # counts bit for bit; a term that underflows to 0 ends a search that could never end.)
+    j, step = 0.0, np.empty_like(lam)
+    few = max(lam.size // 8, 32)
+    searching = np.count_nonzero(more)
+    while searching > few:
+        j += 1.0
+        np.divide(lam, j, out=step)
+        term *= step
+        cdf += term
+        np.greater(u, cdf, out=more)
+        more &= term > 0.0
         k += more
-        term *= lam / np.maximum(k, 1.0)
-        cdf += np.where(more, term, 0.0)
-        more &= u > cdf
+        searching = np.count_nonzero(more)
+    if searching:  # the long tail: only the replicas still searching
+        idx = np.flatnonzero(more)
+        t, c, uu, ll = term[idx], cdf[idx], u[idx], lam[idx]
+        while idx.size:
+            j += 1.0
+            t *= ll / j
+            c += t
+            still = (uu > c) & (t > 0.0)
+            idx, t, c, uu, ll = idx[still], t[still], c[still], uu[still], ll[still]
+            k[idx] += 1.0
     if big.any():
         from scipy.special import ndtri
         approx = np.floor(lam + np.sqrt(lam) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)) + 0.5)
