@@ -94,6 +94,24 @@ def _bin_index(values: np.ndarray, var, scratch: np.ndarray, out: np.ndarray) ->
     return out
 
 
+_BUFFERS: dict = {}
+
+
+def _reusable(name: str, shape: tuple, dtype) -> np.ndarray:
+    """A scratch array kept for the next block of the same shape (this process only).
+
+    Fresh multi-megabyte arrays cost page faults on every block; reusing them is measurably
+    faster (docs/performance.md). Only scratch space that never leaves the function goes here.
+    """
+    key = (name, shape, np.dtype(dtype).str)
+    buf = _BUFFERS.get(key)
+    if buf is None:
+        for old in [k for k in _BUFFERS if k[0] == name]:
+            del _BUFFERS[old]  # one shape per name: memory stays bounded
+        buf = _BUFFERS[key] = np.empty(shape, dtype=dtype)
+    return buf
+
+
 def _edges(var) -> np.ndarray:
     """The ``BINS + 1`` bin edges of a variable (as ``_bin_index`` assigns them)."""
     if var.log:
@@ -117,9 +135,9 @@ def summarise_block(traj: np.ndarray, variables: list[str], exact: bool) -> Summ
         return part
     bins, counts, bin_sums, bin_squares = [], [], [], []
     offsets = (np.arange(months, dtype=np.intp) * BINS)[:, None]
-    scratch = np.empty((months, runs), dtype=np.float32)
-    flat = np.empty((months, runs), dtype=np.intp)
-    values = np.empty((months, runs))
+    scratch = _reusable("scratch", (months, runs), np.float32)
+    flat = _reusable("flat", (months, runs), np.intp)
+    values = _reusable("values", (months, runs), np.float64)
     for i, name in enumerate(variables):
         _bin_index(traj[i], TRAJECTORY_VARIABLES[name], scratch, flat)
         flat += offsets
