@@ -37,13 +37,13 @@ from .model import DrawdownModel
 from .outcomes import TRAJECTORY_VARIABLES
 from .summary import SummaryPart, TrajectorySummary, _reusable, summarise_block, use_exact
 
-#: Replicas per block. Measured (docs/performance.md): throughput rises steeply up to 4,096 and
-#: only by ~10% beyond, while every job pays for at least one full block (a 100-run classroom
-#: or test job costs a whole block), so 4,096 it is. Changing it changes every result: it is
-#: recorded in the provenance.
-BLOCK_SIZE = 4096
-#: Outcome rows buffered into one Parquet row group (bounded: 16 blocks, ~13 MB).
-ROW_GROUP_RUNS = 16 * BLOCK_SIZE
+#: Replicas per block. Measured (docs/performance.md, ``pytest benchmarks -k block_size``):
+#: throughput per CPU second rises steeply up to 8,192 and falls again beyond (cache); every
+#: job computes at least one full block, which costs ~0.25 s. Changing it changes every
+#: result, so it is recorded in the provenance.
+BLOCK_SIZE = 8192
+#: Outcome rows buffered into one Parquet row group (bounded, ~15 MB).
+ROW_GROUP_RUNS = 65_536
 #: Summary modes a block can be asked to reduce its trajectories to.
 SUMMARY_MODES = ("exact", "histogram")
 

@@ -16,22 +16,23 @@ from sim.paths import scenarios_dir
 from conftest import scenario
 
 B = engine.BLOCK_SIZE
+JOB = B + 1000  # two blocks, the last one short
 
 
 @pytest.fixture(scope="module")
 def short_baseline():
-    """baseline.yaml cut to 24 months (keeps the job to two blocks' worth of a few seconds)."""
+    """baseline.yaml cut to 24 months (two blocks of it take well under a second)."""
     return load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=24)
 
 
 @pytest.fixture(scope="module")
 def streamed(short_baseline, tmp_path_factory):
-    """The same 5,000-run job (two blocks) in this process, in 2 processes and on Dask."""
+    """The same two-block job in this process, in 2 processes and on Dask."""
     out = {}
     for label, kw in [("inline", {}), ("processes", {"workers": 2}),
                       ("dask", {"dask": "local", "workers": 2})]:
         folder = tmp_path_factory.mktemp(label)
-        res = engine.run(short_baseline, runs=5000, seed=7, stream_to=folder, progress=False, **kw)
+        res = engine.run(short_baseline, runs=JOB, seed=7, stream_to=folder, progress=False, **kw)
         out[label] = (res, folder / "outcomes.parquet")
     return out
 
@@ -43,8 +44,8 @@ def test_outcomes_parquet_identical_for_workers_1_2_and_dask(streamed):
         assert res.provenance["executor"].split(":")[0] == label
         assert path.read_bytes() == inline, label
     table = pq.read_table(streamed["inline"][1])
-    assert table.num_rows == 5000
-    assert table.column("run").to_pylist() == list(range(5000))
+    assert table.num_rows == JOB
+    assert table.column("run").to_pylist() == list(range(JOB))
 
 
 def test_quantile_bands_identical_across_executors(streamed):
@@ -53,15 +54,17 @@ def test_quantile_bands_identical_across_executors(streamed):
     pd.testing.assert_frame_equal(bands["inline"], bands["dask"], check_exact=True)
 
 
-def test_run_i_of_2000_equals_run_i_of_5000(short_baseline, streamed):
+def test_run_i_of_2000_equals_run_i_of_5000_and_of_a_two_block_job(short_baseline, streamed):
     small = engine.run(short_baseline, runs=2000, seed=7, progress=False).outcomes
+    medium = engine.run(short_baseline, runs=5000, seed=7, progress=False).outcomes
     large = pd.read_parquet(streamed["inline"][1])
-    pd.testing.assert_frame_equal(small, large.iloc[:2000].reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(small, medium.iloc[:2000], check_exact=True)
+    pd.testing.assert_frame_equal(medium, large.iloc[:5000], check_exact=True)
 
 
 def test_a_block_does_not_depend_on_the_others(short_baseline, streamed):
-    """Block 1 computed alone (as any worker would) equals rows 4096.. of the whole job."""
-    alone = engine.run_block(short_baseline, 7, 1, n=5000 - B, keep_trajectories=False)
+    """Block 1 computed alone (as any worker would) equals rows B.. of the whole job."""
+    alone = engine.run_block(short_baseline, 7, 1, n=JOB - B, keep_trajectories=False)
     job = pd.read_parquet(streamed["inline"][1]).iloc[B:].reset_index(drop=True)
     pd.testing.assert_frame_equal(pd.DataFrame(alone.columns), job, check_exact=True)
 
@@ -85,7 +88,7 @@ def test_provenance_records_block_size_executor_and_throughput(streamed):
     prov = streamed["processes"][0].provenance
     assert prov["block_size"] == B
     assert prov["executor"] == "processes:2"
-    assert prov["runs"] == 5000 and prov["seed"] == 7
+    assert prov["runs"] == JOB and prov["seed"] == 7
     assert prov["run_months_per_second"] > 0
     assert prov["quantiles"] == "exact"
 
@@ -98,7 +101,7 @@ def test_more_workers_than_blocks_runs_in_this_process():
 
 def test_histogram_mode_past_the_budget_keeps_exact_outcomes(monkeypatch, short_baseline, streamed):
     monkeypatch.setattr(summary, "EXACT_BUDGET_BYTES", 1024)
-    res = engine.run(short_baseline, runs=5000, seed=7, progress=False)
+    res = engine.run(short_baseline, runs=JOB, seed=7, progress=False)
     assert res.provenance["quantiles"] == "histogram"
     pd.testing.assert_frame_equal(res.outcomes, pd.read_parquet(streamed["inline"][1]), check_exact=True)
     exact = streamed["inline"][0].quantiles

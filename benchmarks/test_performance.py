@@ -1,0 +1,226 @@
+"""Performance of the Monte Carlo engine on ``baseline.yaml`` (issue 5; see docs/performance.md).
+
+Run with ``python -m pytest benchmarks --benchmark-only [--perf-quick] [--perf-table FILE]``.
+Nothing here asserts a time: the numbers go into the table printed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import zlib
+
+import mesa
+import numpy as np
+import pytest
+
+import sim
+import sim.engine as engine
+from sim.model import DrawdownModel
+from sim.paths import scenarios_dir
+
+THROUGHPUT = "Throughput (one process, baseline.yaml, 60 months, quantile bands on)"
+RATIOS = "Against the alternatives"
+MEMORY = "Peak memory (child process: run, summary, quantile bands, files without plots)"
+SCALING = "Scaling with local worker processes"
+
+
+def _throughput(benchmark, baseline, runs, rounds, tmp_path, **kw):
+    """Run ``runs`` replicas ``rounds`` times; return (best wall s, best CPU s) of one job."""
+    cpu = []
+
+    def job():
+        t = time.process_time()
+        sim.run(baseline, runs=runs, seed=1, progress=False, stream_to=tmp_path, **kw)
+        cpu.append(time.process_time() - t)
+
+    benchmark.pedantic(job, rounds=rounds, iterations=1, warmup_rounds=0)
+    return benchmark.stats.stats.min, min(cpu)
+
+
+@pytest.mark.parametrize("runs", [1_000, 10_000,
+                                  pytest.param(100_000, marks=pytest.mark.large),
+                                  pytest.param(1_000_000, marks=pytest.mark.large)])
+def test_throughput(benchmark, perf, baseline, runs, tmp_path):
+    sim.run(baseline, runs=8, seed=1, progress=False)  # warm up imports
+    wall, cpu = _throughput(benchmark, baseline, runs, 3 if runs <= 10_000 else 1, tmp_path)
+    run_months = runs * baseline.horizon_months
+    perf.record(THROUGHPUT, f"{runs:,} runs", seconds=wall, run_months_per_s=run_months / wall,
+                per_CPU_second=run_months / cpu,
+                note=f"one block of {engine.BLOCK_SIZE:,} is the minimum job" if runs < engine.BLOCK_SIZE else "")
+
+
+@pytest.mark.parametrize("runs", [pytest.param(100_000, marks=pytest.mark.large), 20_000])
+def test_throughput_without_quantile_bands(benchmark, perf, baseline, runs, tmp_path):
+    if not perf.quick and runs != 100_000:
+        pytest.skip("the full table measures 100,000 runs")
+    wall, cpu = _throughput(benchmark, baseline, runs, 1, tmp_path, keep_trajectories=False)
+    run_months = runs * baseline.horizon_months
+    perf.record(THROUGHPUT, f"{runs:,} runs, outcomes only", seconds=wall,
+                run_months_per_s=run_months / wall, per_CPU_second=run_months / cpu,
+                note="keep_trajectories=False: no per-month bands")
+
+
+def _engine_rate(perf) -> tuple[str, float]:
+    """The engine's best large-job throughput recorded so far (per CPU second)."""
+    for label in ("100,000 runs", "10,000 runs", "1,000 runs"):
+        row = perf.get(THROUGHPUT, label)
+        if row:
+            return label, row["per_CPU_second"]
+    return "none", float("nan")
+
+
+def test_against_mesa_batch_run(benchmark, perf, baseline):
+    """The same model, one replica per model, through ``mesa.batch_run``."""
+    replicas = 5 if perf.quick else 40
+    params = {"scenario": [baseline], "n_runs": 1, "collect": True, "seed": list(range(replicas))}
+
+    def job():
+        t = time.process_time()
+        mesa.batch_run(DrawdownModel, params, number_processes=1, iterations=1,
+                       data_collection_period=-1, max_steps=10 * baseline.horizon_months,
+                       display_progress=False)
+        return time.process_time() - t
+
+    cpu = benchmark.pedantic(job, rounds=1, iterations=1)
+    rate = replicas * baseline.horizon_months / cpu
+    label, engine_rate = _engine_rate(perf)
+    perf.record(RATIOS, "mesa batch_run, one replica per model", run_months_per_CPU_s=rate,
+                engine_is=f"{engine_rate / rate:,.0f}x faster",
+                note=f"{replicas} replicas, collect=True; engine: {label}")
+
+
+def _record_draws(scenario, seed=1, block=0):
+    """The calls an actual block makes on its random streams: (method, size) in order."""
+    calls = []
+
+    class Recorder:
+        def __init__(self, gen):
+            self._gen = gen
+
+        def __getattr__(self, name):
+            method = getattr(self._gen, name)
+
+            def draw(*args, **kwargs):
+                calls.append((name, args, kwargs))
+                return method(*args, **kwargs)
+            return draw
+
+    params = scenario.sample_parameters(engine.BLOCK_SIZE, seed, block)
+    model = DrawdownModel(scenario, n_runs=engine.BLOCK_SIZE, params=params,
+                          rng=engine.model_rng(seed, block))
+    for agent in model.agents:
+        if hasattr(agent, "stream"):
+            agent.stream = Recorder(agent.stream)
+    model.run()
+    model.release()
+    return calls
+
+
+def test_against_the_random_number_floor(benchmark, perf, baseline):
+    """Only draw the random numbers a block uses (parameter samples and the model's draws)."""
+    calls = _record_draws(baseline)
+    names = sorted(baseline.uncertain_parameters())
+
+    def draw_only():
+        for name in names:  # parameter sampling: one stream per parameter, as the scenario does
+            ss = np.random.SeedSequence(entropy=1, spawn_key=(0, 1, zlib.crc32(name.encode())))
+            np.random.default_rng(ss).random(engine.BLOCK_SIZE)
+        gen = np.random.default_rng(np.random.SeedSequence(entropy=1, spawn_key=(0, 0)))
+        for method, args, kwargs in calls:
+            getattr(gen, method)(*args, **kwargs)
+
+    t = time.process_time()
+    for _ in range(5):
+        draw_only()
+    cpu = (time.process_time() - t) / 5
+    benchmark.pedantic(draw_only, rounds=5, iterations=1)
+    floor = engine.BLOCK_SIZE * baseline.horizon_months / cpu
+    label, engine_rate = _engine_rate(perf)
+    perf.record(RATIOS, "random-number floor (draws only)", run_months_per_CPU_s=floor,
+                engine_is=f"{floor / engine_rate:.1f}x slower",
+                note=f"{len(calls)} draw calls per block; engine: {label}")
+
+
+MEMORY_SCRIPT = """
+import json, sys, tempfile, time
+import sim
+
+def kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+
+runs, path, workers = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+sc = sim.load_scenario(path)
+before = kib("VmRSS")
+t = time.perf_counter()
+with tempfile.TemporaryDirectory() as folder:
+    res = sim.run(sc, runs=runs, seed=1, stream_to=folder, progress=False, workers=workers)
+    res.write_into(folder, plots=False)
+print(json.dumps({"before": before, "peak": kib("VmHWM"), "seconds": time.perf_counter() - t}))
+"""
+
+
+def peak_memory(runs: int, workers: int = 1) -> dict:
+    """Peak resident memory (MiB) and wall time of a fresh process running ``runs`` runs."""
+    out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(runs),
+                          str(scenarios_dir() / "baseline.yaml"), str(workers)],
+                         capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"peak_MiB": got["peak"] / 1024, "after_imports_MiB": got["before"] / 1024,
+            "seconds": got["seconds"]}
+
+
+@pytest.mark.parametrize("runs", [20_000, 100_000,
+                                  pytest.param(1_000_000, marks=pytest.mark.large),
+                                  pytest.param(10_000_000, marks=pytest.mark.large)])
+def test_peak_memory(benchmark, perf, runs):
+    if not perf.quick and runs == 20_000:
+        pytest.skip("the full table measures 100k, 1M and 10M runs")
+    got = benchmark.pedantic(peak_memory, args=(runs,), rounds=1, iterations=1)
+    perf.record(MEMORY, f"{runs:,} runs", **got)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_worker_scaling(benchmark, perf, baseline, workers, tmp_path):
+    runs = 20_000 if perf.quick else 200_000
+
+    def job():
+        sim.run(baseline, runs=runs, seed=1, progress=False, workers=workers, stream_to=tmp_path)
+
+    benchmark.pedantic(job, rounds=1, iterations=1)
+    wall = benchmark.stats.stats.min
+    one = perf.get(SCALING, f"1 worker, {runs:,} runs")
+    perf.record(SCALING, f"{workers} worker{'s' if workers > 1 else ''}, {runs:,} runs", seconds=wall,
+                run_months_per_s=runs * baseline.horizon_months / wall,
+                speedup=one["seconds"] / wall if one else 1.0,
+                note="includes starting the worker processes" if workers > 1 else "in this process")
+
+
+BLOCKS = "Block size (one process, 131,072 runs of baseline.yaml per size (32,768 with --perf-quick), quantile bands on)"
+
+
+@pytest.mark.parametrize("size", [1024, 2048, 4096, 8192, 16384, 32768])
+def test_block_size(benchmark, perf, baseline, size, monkeypatch):
+    """Throughput of ``run_block`` at other block sizes (results differ; only speed is compared)."""
+    total = 2**15 if perf.quick else 2**17
+    chosen = engine.BLOCK_SIZE
+    monkeypatch.setattr(engine, "BLOCK_SIZE", size)
+    engine.run_block(baseline, 1, 0, summary="histogram")  # warm the buffers of this size
+    cpu = []
+
+    def job():
+        t = time.process_time()
+        for b in range(total // size):
+            engine.run_block(baseline, 1, b, summary="histogram")
+        cpu.append(time.process_time() - t)
+
+    benchmark.pedantic(job, rounds=2, iterations=1)
+    run_months = total * baseline.horizon_months
+    perf.record(BLOCKS, f"{size:,}" + (" (chosen)" if size == chosen else ""),
+                run_months_per_CPU_s=run_months / min(cpu),
+                smallest_job_seconds=min(cpu) * size / total)
