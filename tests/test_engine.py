@@ -195,3 +195,13 @@ def test_model_outcomes_unchanged_by_the_fast_poisson(monkeypatch):
     for name, col in fast.columns.items():
         np.testing.assert_array_equal(col, slow.columns[name], err_msg=name)
     np.testing.assert_array_equal(fast.trajectories, slow.trajectories)
+
+
+def test_worker_processes_import_only_what_a_block_needs():
+    """A spawned worker imports ``sim.engine``: no plotting, analysis or Dask libraries."""
+    import subprocess
+    import sys
+    code = ("import sys, sim.engine; heavy = {'matplotlib', 'sklearn', 'SALib', 'distributed', "
+            "'dask', 'jinja2'}; print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
