@@ -388,13 +388,14 @@ class IraqiGovernment(Agent):
         """M1: ISF capability grows with US advising and decays without it.
 
         Support is troops present (relative to the reference force) times the posture's advising
-        factor and Baghdad's cooperation; aid substitutes for a little of it. Evidence: FP23-09
+        factor, reduced by souring cooperation for the share of advising that needs it; aid
+        substitutes for a little of it. Evidence: FP23-09
         (advisers make the ISF capable), POL20-07 (rapid decay after 2011), DB24-14 (ISF CT
         still relies on coalition intelligence, logistics and planning).
         """
         m, p = self.model, self.model.p
         share = np.minimum(m.us.troops / p.us_reference_troops, 1.0)
-        support = share * m.posture.advise_factor * self.cooperation
+        support = share * m.posture.advise_factor * (1 - p.isf_cooperation_share * (1 - self.cooperation))
         support = np.maximum(support, p.isf_aid_support_weight * m.aid)
         self.isf_capability += (p.isf_training_gain * support * (p.isf_max_capability - self.isf_capability)
                                 - p.isf_decay_without_support * (1 - support) * self.isf_capability)

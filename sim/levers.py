@@ -166,7 +166,8 @@ class OverTheHorizon(_ExitRamp):
 class KurdistanResidual(_ExitRamp):
     """Draw down to a residual force in the Kurdistan Region.
 
-    The residual keeps the Syria hub (Erbil) but advises the federal ISF less and is less exposed.
+    The residual keeps the Syria hub (Erbil) and at least the over-the-horizon strike reach
+    (it is closer than the Gulf), but advises the federal ISF less and is less exposed.
     ``advise_factor`` and ``exposure_factor`` are assumptions a scenario should vary.
     """
 
@@ -176,6 +177,7 @@ class KurdistanResidual(_ExitRamp):
     advise_factor: Annotated[float, Field(ge=0, le=1)] = 0.5
     exposure_factor: Annotated[float, Field(ge=0, le=1)] = 0.6
     syria_basing: bool = True
+    outside_ct: bool = True
 
 
 class ConditionsBased(PostureBase):

@@ -119,8 +119,12 @@ PARAMETERS: dict[str, Param] = {p.name: p for p in [
        "Months a forced drawdown takes (collapsing will).", ["DB24-19"],
        "assumption: a deliberate but quick exit, unlike Afghanistan 2021."),
     # ------------------------------------------------------------------ Iraqi security forces
-    _p("isf.training_gain", 0.03, 0.0, 0.2, "per month",
+    _p("isf.training_gain", 0.06, 0.0, 0.2, "per month",
        "Monthly growth of ISF capability under full US training and advising.", ["FP23-09", "POL20-01"]),
+    _p("isf.cooperation_share", 0.5, 0.0, 1.0, "0..1",
+       "Share of US advising that needs Baghdad's cooperation (the rest goes on regardless).",
+       ["POL20-08", "FP23-09"],
+       "assumption: trainers on bases keep working when politics sour, joint operations do not."),
     _p("isf.decay_without_support", 0.035, 0.0, 0.2, "per month",
        "Monthly decay of ISF capability without US support.", ["POL20-07", "DB24-13"]),
     _p("isf.max_capability", 0.85, 0.3, 1.0, "0..1",
