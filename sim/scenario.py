@@ -241,6 +241,12 @@ class FromPosterior(BaseModel):
     def support(self):
         return (-np.inf, np.inf)
 
+    def marginal_ppf(self, name: str, u: np.ndarray) -> np.ndarray:
+        """Quantiles of parameter ``name``'s marginal in the posterior sample (for designs such
+        as Sobol or Morris that need one variable at a time; the joint correlations are lost)."""
+        column = _posterior_table(self.file)[name].to_numpy(dtype=np.float64)
+        return np.quantile(column, np.clip(u, 0.0, 1.0))
+
 
 ParamValue = Union[float, Distribution, FromPosterior]
 

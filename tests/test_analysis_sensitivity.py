@@ -101,3 +101,27 @@ def test_sensitivity_needs_uncertain_parameters_and_known_outcomes():
         sensitivity(hold_scenario(), ["isis_peak"], samples=100)
     with pytest.raises(ScenarioError, match="is not uncertain"):
         sensitivity(hold_scenario(), ["isis_peak"], samples=8, parameters=["isis.floor"])
+
+
+def test_posterior_parameters_enter_through_their_marginals():
+    """The default scenario draws calibrated parameters from the posterior; sensitivity uses their
+    marginal quantiles (empirical) instead of refusing them."""
+    import numpy as np
+
+    from sim import load_scenario
+    from sim.analysis.sensitivity import quantiles_to_parameters, uncertainty_problem
+    from sim.paths import scenarios_dir
+    from sim.scenario import FromPosterior, _posterior_table
+
+    sc = load_scenario(scenarios_dir() / "baseline.yaml")
+    posterior = [k for k, v in sc.uncertain_parameters().items() if isinstance(v, FromPosterior)]
+    assert posterior, "the baseline draws from the posterior"
+    problem = uncertainty_problem(sc)
+    assert set(posterior) <= set(problem["names"])
+    name = posterior[0]
+    u = np.array([[0.05], [0.5], [0.95]])
+    values = quantiles_to_parameters(sc, [name], u)[name].to_numpy()
+    column = _posterior_table("posterior.parquet")[name].to_numpy()
+    assert np.all(np.diff(values) > 0)
+    assert values[1] == np.median(column) or abs(values[1] - np.median(column)) < 1e-9
+    assert column.min() <= values[0] and values[2] <= column.max()

@@ -80,7 +80,9 @@ def uncertainty_problem(scenario: Scenario, parameters: list[str] | None = None,
 
     Raises:
         ScenarioError: if the scenario has no uncertain parameter, a named parameter is not
-            uncertain, or a parameter is drawn from a calibration posterior (no marginal CDF).
+            uncertain. Parameters drawn from a calibration posterior enter through their marginal
+            (empirical quantiles of the posterior sample): the design varies them one at a time,
+            so the correlations the calibration found are not kept.
     """
     uncertain = scenario.uncertain_parameters()
     names = sorted(uncertain) if parameters is None else list(parameters)
@@ -92,9 +94,6 @@ def uncertainty_problem(scenario: Scenario, parameters: list[str] | None = None,
         if name not in uncertain:
             raise ScenarioError(source, f"parameters.{name}", "is not uncertain in this scenario; "
                                 f"uncertain: {', '.join(sorted(uncertain)) or 'none'}")
-        if isinstance(uncertain[name], FromPosterior):
-            raise ScenarioError(source, f"parameters.{name}", "is drawn from a calibration "
-                                "posterior; sensitivity needs a distribution (dist: ...)")
     return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
 
 
@@ -109,7 +108,9 @@ def quantiles_to_parameters(scenario: Scenario, names: list[str], u: np.ndarray)
     cols = {}
     for j, name in enumerate(names):
         par = PARAMETERS[name]
-        x = np.clip(np.asarray(uncertain[name].ppf(u[:, j]), dtype=float), par.low, par.high)
+        dist = uncertain[name]
+        q = dist.marginal_ppf(name, u[:, j]) if isinstance(dist, FromPosterior) else dist.ppf(u[:, j])
+        x = np.clip(np.asarray(q, dtype=float), par.low, par.high)
         cols[name] = np.round(x) if par.integer else x
     return pd.DataFrame(cols)
 
