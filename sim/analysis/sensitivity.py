@@ -12,10 +12,9 @@ The model is stochastic (monthly shocks, Poisson attacks). Every row of one Sobo
 random numbers (``sim.evaluate``), so a parameter's index measures what changing *it* does rather
 than fresh luck, and a parameter the model ignores gets indices of exactly zero. The share of
 each outcome's variance due to luck alone (``noise_share``: the same parameter values rerun with
-other random numbers) is reported beside the indices. Caveat: random streams whose draws consume
-a varying amount of randomness (numpy's Poisson sampler) lose their alignment once a parameter
-changes their rates, so part of that luck still enters the total indices of parameters that
-change those rates.
+other random numbers) is reported beside the indices. This relies on the model's draws using a
+fixed amount of randomness whatever the parameters (Poisson counts are drawn by CDF inversion,
+``sim.agents.poisson_from_uniform``).
 """
 
 from __future__ import annotations
