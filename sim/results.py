@@ -90,17 +90,7 @@ class Results:
         ``scenario.resolved.yaml`` and, with ``plots``, ``plots/outcomes.png`` and
         ``plots/trajectories.png``.
         """
-        target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are ordinary folders
-        try:
-            self.write_into(tmp, plots=plots)
-            replace_dir(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every contract file into an existing (temporary) folder."""
@@ -132,6 +122,25 @@ class Results:
                   summary.get("provenance"), quantiles=pd.read_parquet(d / "quantiles.parquet"))
         res._summary = summary
         return res
+
+
+def write_atomically(directory: str | os.PathLike, write_into) -> Path:
+    """Fill a fresh hidden sibling folder with ``write_into(folder)``, then swap it in.
+
+    A failure or an interrupt (Ctrl-C) removes the temporary folder and leaves any earlier
+    ``directory`` untouched; the new folder gets ordinary permissions (the umask's).
+    """
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; results are ordinary folders
+    try:
+        write_into(tmp)
+        replace_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
 
 
 def replace_dir(new: Path, target: Path) -> None:

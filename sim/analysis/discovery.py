@@ -23,9 +23,7 @@ from __future__ import annotations
 import json
 import operator
 import re
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,17 +249,8 @@ class DiscoveryResult:
         """Write ``boxes.csv``/``.parquet``, ``peeling.csv``/``.parquet``, ``runs.parquet``,
         ``tree.txt``, ``summary.json``, ``scenario.resolved.yaml`` and ``plots/peeling.png``,
         ``plots/boxes.png`` into ``directory`` atomically."""
-        from ..results import replace_dir
-        target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            self.write_into(tmp, plots=plots)
-            replace_dir(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        from ..results import write_atomically
+        return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""

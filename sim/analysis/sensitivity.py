@@ -20,9 +20,7 @@ fixed amount of randomness whatever the parameters (Poisson counts are drawn by 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -144,17 +142,8 @@ class SensitivityResult:
     def save(self, directory, plots: bool = True) -> Path:
         """Write ``indices.parquet``/``indices.csv``, ``experiments.parquet``, ``summary.json``,
         ``scenario.resolved.yaml`` and ``plots/<outcome>.png`` into ``directory`` atomically."""
-        from ..results import replace_dir
-        target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            self.write_into(tmp, plots=plots)
-            replace_dir(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        from ..results import write_atomically
+        return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,17 +68,8 @@ class SweepResult:
         ``scenario.resolved.yaml`` and, with ``plots``, ``plots/tradeoff.png`` and
         ``plots/levers.png``.
         """
-        from ..results import replace_dir
-        target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            self.write_into(tmp, plots=plots)
-            replace_dir(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        from ..results import write_atomically
+        return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""
