@@ -19,5 +19,5 @@ from .results import Results  # noqa: E402
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from .analysis.evaluate import evaluate  # noqa: E402
 
-__all__ = ["BLOCK_SIZE", "Comparison", "compare", "DrawdownModel", "Results", "Scenario", "ScenarioError",
-           "load_scenario", "run", "__version__"]
+__all__ = ["BLOCK_SIZE", "Comparison", "compare", "DrawdownModel", "Results", "Scenario",
+           "ScenarioError", "evaluate", "load_scenario", "run", "__version__"]

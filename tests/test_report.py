@@ -11,7 +11,6 @@ import base64
 import os
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
