@@ -265,50 +265,174 @@ class TrajectorySummary:
         return pd.concat(rows, ignore_index=True)
 
 
-def _outcome_columns(outcomes):
-    """Yield (name, values) of each outcome column, reading a Parquet file one column at a time."""
+#: Rows read at a time when summarising outcomes (a Parquet file is read batch by batch).
+OUTCOME_CHUNK = 65_536
+#: Bins of the counting pass that locates each order statistic of an outcome column.
+OUTCOME_BINS = 65_536
+#: Most values collected from one bin before it is split again instead.
+OUTCOME_COLLECT_LIMIT = 1 << 18
+
+
+class _ColumnReader:
+    """Reads one outcome column chunk by chunk, from a DataFrame or a Parquet file, any number of
+    times, so that no pass holds more than ``OUTCOME_CHUNK`` values."""
+
+    def __init__(self, source, name: str):
+        self.source, self.name = source, name
+
+    def chunks(self):
+        """Yield the column's non-NaN values as float64 arrays of at most ``OUTCOME_CHUNK``."""
+        if isinstance(self.source, pd.DataFrame):
+            groups = (self.source[self.name].to_numpy(),)
+        else:  # row group by row group (iter_batches would buffer the whole column)
+            groups = (self.source.read_row_group(i, columns=[self.name]).column(0).to_numpy()
+                      for i in range(self.source.num_row_groups))
+        for part in _rechunk(groups, OUTCOME_CHUNK):
+            part = np.asarray(part, dtype=np.float64)
+            missing = np.isnan(part)
+            yield part[~missing] if missing.any() else part
+
+
+def _rechunk(arrays, size: int):
+    """Yield the concatenation of ``arrays`` in pieces of exactly ``size`` (the last shorter), so
+    sums come out the same however the source was split (row groups, one DataFrame column)."""
+    pending, have = [], 0
+    for a in arrays:
+        while a.size:
+            take = min(size - have, a.size)
+            pending.append(a[:take])
+            have, a = have + take, a[take:]
+            if have == size:
+                yield pending[0] if len(pending) == 1 else np.concatenate(pending)
+                pending, have = [], 0
+    if have:
+        yield pending[0] if len(pending) == 1 else np.concatenate(pending)
+
+
+def _order_statistics(reader: _ColumnReader, ranks: list[int], lo: float, hi: float, n: int) -> dict:
+    """The values of rank ``r`` (0-based, ascending) of a column, exactly, in bounded memory.
+
+    A counting pass over ``OUTCOME_BINS`` bins of ``[lo, hi]`` finds the bin of each rank; a
+    second pass collects the distinct values (with counts) in those bins only. A bin too full
+    to collect is split the same way, which ends because each split narrows it 65,536-fold.
+    """
+    out: dict[int, float] = {}
+    # (low, high, rank offset, count) of each value range still to search, with its ranks
+    todo = [((lo, hi, 0), sorted(set(ranks)))]
+    while todo:
+        (a, b, offset), wanted = todo.pop()
+        if a == b:
+            out.update({r: a for r in wanted})
+            continue
+        width = (b - a) / OUTCOME_BINS
+        counts = np.zeros(OUTCOME_BINS, dtype=np.int64)
+        for x in reader.chunks():
+            x = x[(x >= a) & (x <= b)]
+            counts += np.bincount(_outcome_bins(x, a, width), minlength=OUTCOME_BINS)
+        cum = np.cumsum(counts)
+        by_bin: dict[int, list[int]] = {}
+        for r in wanted:
+            by_bin.setdefault(int(np.searchsorted(cum, r - offset, side="right")), []).append(r)
+        collect = {}
+        for k, rs in by_bin.items():
+            start = offset + (int(cum[k - 1]) if k else 0)
+            edge_lo = a + k * width
+            edge_hi = b if k == OUTCOME_BINS - 1 else a + (k + 1) * width
+            if counts[k] > OUTCOME_COLLECT_LIMIT and edge_hi > edge_lo and np.nextafter(edge_lo, np.inf) < edge_hi:
+                todo.append(((edge_lo, edge_hi, start), rs))
+            else:
+                collect[k] = (start, rs)
+        if not collect:
+            continue
+        values = {k: [] for k in collect}
+        keys = np.fromiter(collect, dtype=np.int64)
+        for x in reader.chunks():
+            x = x[(x >= a) & (x <= b)]
+            idx = _outcome_bins(x, a, width)
+            for k in keys[np.isin(keys, idx)]:
+                values[int(k)].append(np.unique(x[idx == k], return_counts=True))
+        for k, (start, rs) in collect.items():
+            v = np.concatenate([u for u, _ in values[k]])
+            c = np.concatenate([c for _, c in values[k]])
+            v, inverse = np.unique(v, return_inverse=True)
+            c = np.bincount(inverse, weights=c).astype(np.int64)
+            ends = start + np.cumsum(c)
+            for r in rs:
+                out[r] = float(v[np.searchsorted(ends, r, side="right")])
+    return out
+
+
+def _outcome_bins(x: np.ndarray, low: float, width: float) -> np.ndarray:
+    """Counting-pass bin of each value of ``x`` (all within the searched range)."""
+    idx = np.floor((x - low) / width) if width > 0 else np.zeros_like(x)
+    return np.clip(idx, 0, OUTCOME_BINS - 1).astype(np.intp)
+
+
+def column_statistics(reader: _ColumnReader, quantiles=(0.05, 0.5, 0.95)) -> dict:
+    """n, mean, sd (population) and quantiles (numpy's linear method) of a column's non-NaN
+    values, in bounded memory: a few passes of ``OUTCOME_CHUNK`` values each."""
+    n, total, lo, hi = 0, 0.0, np.inf, -np.inf
+    for x in reader.chunks():
+        if x.size:
+            n += x.size
+            total += float(np.sum(x))
+            lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
+    if n == 0:
+        return {"n": 0}
+    mean = total / n
+    squares = 0.0
+    for x in reader.chunks():
+        d = x - mean
+        squares += float(np.dot(d, d))
+    stats = {"n": n, "mean": mean, "sd": float(np.sqrt(squares / n))}
+    if quantiles:
+        positions = [q * (n - 1) for q in quantiles]
+        ranks = sorted({int(np.floor(h)) for h in positions} | {int(np.ceil(h)) for h in positions})
+        at = _order_statistics(reader, ranks, lo, hi, n)
+        for q, h in zip(quantiles, positions):
+            below, above = at[int(np.floor(h))], at[int(np.ceil(h))]
+            t, diff = h - np.floor(h), above - below  # numpy's lerp, to the last bit
+            stats[q] = float(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
+    return stats
+
+
+def _outcome_readers(outcomes):
+    """Yield (name, reader) for each outcome column present (a Parquet file is opened once)."""
     if isinstance(outcomes, pd.DataFrame):
-        for name in OUTCOME_COLUMNS:
-            if name in outcomes:
-                yield name, outcomes[name].to_numpy()
-        return
-    import pyarrow.parquet as pq
-    pf = pq.ParquetFile(os.fspath(outcomes))
-    present = set(pf.schema_arrow.names)
+        source, present = outcomes, set(outcomes.columns)
+    else:
+        import pyarrow.parquet as pq
+        source = pq.ParquetFile(os.fspath(outcomes))
+        present = set(source.schema_arrow.names)
     for name in OUTCOME_COLUMNS:
         if name in present:
-            yield name, pf.read(columns=[name]).column(0).to_numpy()
+            yield name, _ColumnReader(source, name)
 
 
 def outcome_summary(outcomes) -> dict:
     """Per outcome column: mean, sd, p05, p50, p95; booleans as probabilities.
 
     Month columns (``months_to_*``) are summarised over the runs where the event happened, with
-    ``n`` saying how many did.
+    ``n`` saying how many did. Quantiles are exact (numpy's linear method).
 
     Args:
-        outcomes: The outcome table, or the path of its Parquet file (read one column at a time,
-            so memory is one column however many runs there are).
+        outcomes: The outcome table, or the path of its Parquet file. Either way columns are read
+            in chunks of ``OUTCOME_CHUNK`` rows, a few passes each, so memory does not grow with
+            the number of runs.
     """
     out = {}
-    for name, col in _outcome_columns(outcomes):
+    for name, reader in _outcome_readers(outcomes):
         kind, desc = OUTCOME_COLUMNS[name]
         if kind == "bool":
-            p = float(np.mean(col)) if col.size else float("nan")
+            st = column_statistics(reader, quantiles=())
+            p = st.get("mean", float("nan"))
             out[name] = {"kind": "probability", "probability": p, "mean": p,
-                         "sd": float(np.std(col)) if col.size else float("nan"),
-                         "description": desc}
+                         "sd": st.get("sd", float("nan")), "description": desc}
             continue
-        vals = np.asarray(col, dtype=np.float64)  # no copy for float columns
-        missing = np.isnan(vals)
-        happened = vals[~missing] if missing.any() else vals
-        del vals, missing, col
-        stats = {"kind": "month" if kind == "month" else "value", "description": desc,
-                 "n": int(happened.size)}
-        if happened.size:
-            p05, p50, p95 = np.quantile(happened, [0.05, 0.5, 0.95])
-            stats.update(mean=float(happened.mean()), sd=float(happened.std()),
-                         p05=float(p05), p50=float(p50), p95=float(p95))
+        st = column_statistics(reader)
+        stats = {"kind": "month" if kind == "month" else "value", "description": desc, "n": st["n"]}
+        if st["n"]:
+            stats.update(mean=st["mean"], sd=st["sd"], p05=st[0.05], p50=st[0.5], p95=st[0.95])
         else:
             stats.update(mean=None, sd=None, p05=None, p50=None, p95=None)
         out[name] = stats

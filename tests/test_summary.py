@@ -8,8 +8,9 @@ import pytest
 
 import sim.engine as engine
 from sim.outcomes import TRAJECTORY_VARIABLES
-from sim.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _edges,
-                         outcome_summary, summarise_block, use_exact)
+import sim.summary as summary
+from sim.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _ColumnReader, _edges,
+                         column_statistics, outcome_summary, summarise_block, use_exact)
 
 from conftest import scenario
 
@@ -131,11 +132,42 @@ def test_quantile_order_matches_quantile_names(model_block):
     np.testing.assert_allclose(exact.quantiles()[i, 10], expected, rtol=1e-6)
 
 
+
+
+COLUMNS = {
+    "smooth": lambda rng, n: rng.normal(3.0, 2.0, n),
+    "mostly zero": lambda rng, n: np.where(rng.random(n) < 0.9, 0.0, rng.random(n)),
+    "counts": lambda rng, n: rng.poisson(3.0, n).astype(float),
+    "far outlier": lambda rng, n: np.r_[rng.random(n - 1), 1e15],
+    "mostly missing": lambda rng, n: np.where(rng.random(n) < 0.7, np.nan, rng.lognormal(0, 2, n)),
+    "constant": lambda rng, n: np.full(n, 2500.0),
+}
+
+
+@pytest.mark.parametrize("kind", list(COLUMNS))
+@pytest.mark.parametrize("n", [1, 5, 150_000])
+def test_streamed_column_statistics_equal_numpy(kind, n, monkeypatch):
+    monkeypatch.setattr(summary, "OUTCOME_COLLECT_LIMIT", 64)  # force the bin-splitting path
+    x = COLUMNS[kind](np.random.default_rng(n), n)
+    v = x[~np.isnan(x)]
+    st = column_statistics(_ColumnReader(pd.DataFrame({"c": x}), "c"))
+    assert st["n"] == v.size
+    if v.size:
+        np.testing.assert_array_equal([st[q] for q in (0.05, 0.5, 0.95)],
+                                      np.quantile(v, [0.05, 0.5, 0.95]))
+        np.testing.assert_allclose([st["mean"], st["sd"]], [v.mean(), v.std()], rtol=1e-9, atol=1e-12)
+
+
 def test_outcome_summary_from_parquet_equals_from_frame(tmp_path):
-    res = engine.run(scenario(horizon_months=12), runs=300, seed=2, progress=False,
+    runs = 2 * summary.OUTCOME_CHUNK + 123
+    res = engine.run(scenario(horizon_months=3), runs=runs, seed=2, progress=False,
                      stream_to=tmp_path, keep_trajectories=False)
-    from_file = outcome_summary(tmp_path / "outcomes.parquet")
-    from_frame = outcome_summary(pd.read_parquet(tmp_path / "outcomes.parquet"))
-    assert from_file == from_frame
+    path = tmp_path / "outcomes.parquet"
+    from_file = outcome_summary(path)
+    frame = pd.read_parquet(path)
+    assert from_file == outcome_summary(frame)  # same numbers whatever the row groups
     assert res.summary["outcomes"] == from_file
     assert from_file["resurgence"]["kind"] == "probability"
+    assert from_file["resurgence"]["probability"] == pytest.approx(frame["resurgence"].mean())
+    peak = frame["isis_peak"].to_numpy()
+    assert from_file["isis_peak"]["p50"] == np.quantile(peak, 0.5)
