@@ -300,7 +300,8 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
         runs: Number of replicas (default: the scenario's ``runs``).
         seed: Seed (default: the scenario's ``seed``).
         workers: Local worker processes (1 = in this process). With ``dask="local"``, the
-            number of Dask workers (default: one per CPU).
+            number of Dask workers (default: one per CPU). Workers are spawned, so a script
+            using them needs the ``if __name__ == "__main__":`` guard.
         dask: ``"local"`` to start a local Dask cluster, or a scheduler address
             (``tcp://host:port``).
         progress: Show a progress bar (default: only on a terminal, and not under ``CI``).
