@@ -154,7 +154,6 @@ def blocks_for(runs: int) -> list[tuple[int, int]]:
     return [(b, BLOCK_SIZE) for b in range(full)] + ([(full, rest)] if rest else [])
 
 
-
 # ---------------------------------------------------------------------- executors
 def _inline(tasks, fn) -> Iterator[BlockResult]:
     for task in tasks:
