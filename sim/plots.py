@@ -240,20 +240,20 @@ def plot_outcomes(results, path) -> Path:
         results: A ``sim.results.Results``.
         path: PNG file to write.
     """
-    df = results.outcomes
     scenario = results.scenario
-    booleans, months, numbers = _outcome_kinds(df.columns)
-    n = len(df)
+    booleans, months, numbers = _outcome_kinds(results.outcome_names)
+    n = results.n_runs
     with plt.rc_context(_STYLE):
         fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
                                                wide_rows=1 if len(booleans) <= 6 else 2)
         if booleans:
-            _probability_bars(top, booleans, [("", [float(df[b].mean()) for b in booleans], _ORANGE)])
+            _probability_bars(top, booleans, [("", [float(np.mean(results.outcome_column(b)))
+                                                    for b in booleans], _ORANGE)])
         else:
             top.set_visible(False)
         for ax, name in zip(axes, months + numbers):
             kind = OUTCOME_COLUMNS[name][0]
-            values = df[name].to_numpy(dtype=float)
+            values = results.outcome_column(name).astype(float)
             values = values[np.isfinite(values)]
             if _no_variation(ax, name, values, n, kind):
                 continue
@@ -343,7 +343,7 @@ def plot_trajectories(results, path) -> Path:
             _fan(ax, band, _BLUE)
             _style_fan(ax, var, [band])
             _shade_events(ax, scenario)
-        fig.suptitle(f"{scenario.name}: trajectories, {_runs(len(results.outcomes))} "
+        fig.suptitle(f"{scenario.name}: trajectories, {_runs(results.n_runs)} "
                      "(line = median, bands = 50% and 90% of runs, shading = scheduled events)")
         return _save(fig, path)
 

@@ -46,6 +46,29 @@ class Results:
         return self._outcomes
 
     @property
+    def n_runs(self) -> int:
+        """Number of runs, without loading a streamed outcome table."""
+        if isinstance(self._outcomes, pd.DataFrame):
+            return len(self._outcomes)
+        import pyarrow.parquet as pq
+        return pq.ParquetFile(self._outcomes).metadata.num_rows
+
+    @property
+    def outcome_names(self) -> list[str]:
+        """Column names of the outcome table, without loading a streamed table."""
+        if isinstance(self._outcomes, pd.DataFrame):
+            return list(self._outcomes.columns)
+        import pyarrow.parquet as pq
+        return list(pq.ParquetFile(self._outcomes).schema_arrow.names)
+
+    def outcome_column(self, name: str) -> np.ndarray:
+        """One outcome column; a streamed table is read one column at a time (bounded memory)."""
+        if isinstance(self._outcomes, pd.DataFrame):
+            return self._outcomes[name].to_numpy()
+        import pyarrow.parquet as pq
+        return pq.read_table(self._outcomes, columns=[name]).column(0).to_numpy()
+
+    @property
     def quantiles(self) -> pd.DataFrame:
         """Per month and variable: p05, p25, p50, p75, p95 and mean (long format)."""
         if self._quantiles is None:

@@ -146,3 +146,17 @@ def test_comparison_trajectories_share_dates_and_show_both_troop_paths(pair, fig
     assert lines[0].get_ydata()[0] == 2500 and lines[1].get_ydata()[3] == 0  # hold vs a 3-month exit
     dates = pair.results[0].scenario.month_dates()
     assert _dates(troops_ax) == (dates[0], dates[-1])
+
+
+def test_plots_of_a_streamed_run_read_columns_not_the_whole_table(tmp_path):
+    """`iraqsim run` streams outcomes to Parquet; plotting must not load the table into memory."""
+    import sim
+    from sim.plots import plot_outcomes, plot_trajectories
+    sc = sim.Scenario(name="streamed", horizon_months=12)
+    res = sim.run(sc, runs=300, seed=2, stream_to=tmp_path)
+    assert not hasattr(res._outcomes, "columns"), "the run streamed its outcomes to a file"
+    plot_outcomes(res, tmp_path / "o.png")
+    plot_trajectories(res, tmp_path / "t.png")
+    assert not hasattr(res._outcomes, "columns"), "plotting loaded the whole outcome table"
+    assert res.n_runs == 300 and "isis_peak" in res.outcome_names
+    assert (tmp_path / "o.png").stat().st_size > 10_000
