@@ -424,37 +424,33 @@ def _sample_posterior(specs: dict, n: int, seed: int, block: int) -> dict[str, n
 
 
 # ---------------------------------------------------------------------- loading
-class _StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+def _duplicate_key(text: str) -> tuple[str, int, int] | None:
+    """The first key given twice in one mapping, as (key, first line, second line), or None.
 
     Plain YAML keeps the last of two equal keys, so a repeated key would silently override the
-    first; a scenario treats it as an error instead. Merge keys (``<<: *anchor``) still work.
+    first; a scenario treats it as an error instead. The check walks the composed node tree
+    (``yaml.compose`` with the safe loader builds no Python objects); merge keys (``<<``) are
+    allowed, and a node reached twice through an alias is visited once.
     """
-
-
-class _DuplicateKey(yaml.constructor.ConstructorError):
-    def __init__(self, key, first, second):
-        super().__init__(None, None, f"the key {key!r} is given twice", second)
-        self.key, self.first_line, self.second_line = key, first.line + 1, second.line + 1
-
-
-def _construct_mapping_once(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen = {}
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    stack, visited = ([root] if root is not None else []), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:
             continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:  # unhashable key: let the safe constructor report it
-            break
-        if duplicate:
-            raise _DuplicateKey(key, seen[key], key_node.start_mark)
-        seen[key] = key_node.start_mark
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_once)
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    ident = (key.tag, key.value)
+                    if ident in seen:
+                        return key.value, seen[ident] + 1, key.start_mark.line + 1
+                    seen[ident] = key.start_mark.line
+            stack.extend(value for _, value in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return None
 
 
 def _read_yaml(path: Path, shown: str | None = None) -> dict:
@@ -481,10 +477,8 @@ def _read_yaml(path: Path, shown: str | None = None) -> dict:
     except OSError as exc:
         raise ScenarioError(shown, "", f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKey as exc:
-        raise ScenarioError(shown, str(exc.key), f"given twice (lines {exc.first_line} and "
-                                                 f"{exc.second_line}); keep one") from None
+        data = yaml.safe_load(text)
+        duplicate = _duplicate_key(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -492,6 +486,9 @@ def _read_yaml(path: Path, shown: str | None = None) -> dict:
         raise ScenarioError(shown, "", f"malformed YAML{where}: {problem}") from None
     except RecursionError:
         raise ScenarioError(shown, "", "malformed YAML: nested too deeply") from None
+    if duplicate:
+        key, first, second = duplicate
+        raise ScenarioError(shown, key, f"given twice (lines {first} and {second}); keep one")
     if data is None:
         raise ScenarioError(shown, "", "the file is empty; a scenario is a mapping of keys "
                                        "such as name, levers, parameters")
