@@ -425,7 +425,7 @@ def _sample_posterior(specs: dict, n: int, seed: int, block: int) -> dict[str, n
 
 # ---------------------------------------------------------------------- loading
 def _duplicate_key(text: str) -> tuple[str, int, int] | None:
-    """The first key given twice in one mapping, as (key, first line, second line), or None.
+    """The first key given twice in one mapping, as (key path, first line, second line), or None.
 
     Plain YAML keeps the last of two equal keys, so a repeated key would silently override the
     first; a scenario treats it as an error instead. The check walks the composed node tree
@@ -433,9 +433,9 @@ def _duplicate_key(text: str) -> tuple[str, int, int] | None:
     allowed, and a node reached twice through an alias is visited once.
     """
     root = yaml.compose(text, Loader=yaml.SafeLoader)
-    stack, visited = ([root] if root is not None else []), set()
+    stack, visited = ([(root, "")] if root is not None else []), set()
     while stack:
-        node = stack.pop()
+        node, path = stack.pop()
         if id(node) in visited:
             continue
         visited.add(id(node))
@@ -445,11 +445,12 @@ def _duplicate_key(text: str) -> tuple[str, int, int] | None:
                 if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                     ident = (key.tag, key.value)
                     if ident in seen:
-                        return key.value, seen[ident] + 1, key.start_mark.line + 1
+                        return f"{path}{key.value}", seen[ident] + 1, key.start_mark.line + 1
                     seen[ident] = key.start_mark.line
-            stack.extend(value for _, value in reversed(node.value))
+            stack.extend((value, f"{path}{getattr(key, 'value', '?')}.")
+                         for key, value in reversed(node.value))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(reversed(node.value))
+            stack.extend((item, f"{path}{i}.") for i, item in reversed(list(enumerate(node.value))))
     return None
 
 
