@@ -124,7 +124,7 @@ class Results:
         else:
             self.outcomes.to_parquet(dest, index=False)
         self.quantiles.to_parquet(folder / "quantiles.parquet", index=False)
-        (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
+        (folder / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2))
         (folder / "scenario.resolved.yaml").write_text(
             yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
         if plots:
@@ -193,11 +193,12 @@ def _umask() -> int:
     return mask
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """Plain JSON data from nested results: numpy scalars as Python numbers, NaN/inf as null."""
     if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, (np.floating, float)):
         return None if not np.isfinite(obj) else float(obj)
     if isinstance(obj, np.integer):

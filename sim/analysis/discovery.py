@@ -254,7 +254,7 @@ class DiscoveryResult:
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""
-        from .sweep import _jsonable
+        from ..results import jsonable
         folder = Path(folder)
         self.boxes.to_parquet(folder / "boxes.parquet", index=False)
         self.boxes.to_csv(folder / "boxes.csv", index=False)
@@ -262,7 +262,7 @@ class DiscoveryResult:
         self.trajectory.to_csv(folder / "peeling.csv", index=False)
         self.runs.to_parquet(folder / "runs.parquet", index=False)
         (folder / "tree.txt").write_text(self.tree)
-        (folder / "summary.json").write_text(json.dumps(_jsonable(
+        (folder / "summary.json").write_text(json.dumps(jsonable(
             {"case": self.case, "base_rate": self.base_rate, "boxes": self.describe(),
              "provenance": self.provenance}), indent=2))
         (folder / "scenario.resolved.yaml").write_text(

@@ -147,12 +147,12 @@ class SensitivityResult:
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""
-        from .sweep import _jsonable
+        from ..results import jsonable
         folder = Path(folder)
         self.indices.to_parquet(folder / "indices.parquet", index=False)
         self.indices.to_csv(folder / "indices.csv", index=False)
         self.experiments.to_parquet(folder / "experiments.parquet", index=False)
-        (folder / "summary.json").write_text(json.dumps(_jsonable(
+        (folder / "summary.json").write_text(json.dumps(jsonable(
             {"method": self.method, "ranking": self.ranking(), "noise_share": self.noise,
              "provenance": self.provenance}),
             indent=2))

@@ -73,13 +73,14 @@ class SweepResult:
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""
+        from ..results import jsonable
         folder = Path(folder)
         self.table.to_parquet(folder / "sweep.parquet", index=False)
         self.table.to_csv(folder / "sweep.csv", index=False)
         self.runs.to_parquet(folder / "runs.parquet", index=False)
         self.robustness.to_parquet(folder / "robustness.parquet", index=False)
         self.robustness.to_csv(folder / "robustness.csv", index=False)
-        (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary()), indent=2))
+        (folder / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
         (folder / "scenario.resolved.yaml").write_text(
             yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
         if plots:
@@ -185,17 +186,3 @@ def cell_table(runs: pd.DataFrame, lever_names: list[str]) -> pd.DataFrame:
                 row[f"{name}.{q}"] = np.quantile(v, int(q[1:]) / 100) if v.size else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return None if not np.isfinite(obj) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj

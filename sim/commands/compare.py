@@ -84,7 +84,7 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
 def write_comparison(comparison, folder: Path) -> pd.DataFrame:
     """Write every comparison file into an existing (temporary) folder; return the tidy table."""
     from ..plots import plot_comparison, plot_comparison_trajectories
-    from ..results import _jsonable
+    from ..results import jsonable
 
     folder = Path(folder)
     table = comparison_table(comparison)
@@ -97,7 +97,7 @@ def write_comparison(comparison, folder: Path) -> pd.DataFrame:
     summary = {"scenarios": comparison.names,
                "common_random_numbers": True,
                "results": {n: r.summary for n, r in zip(comparison.names, comparison.results)}}
-    (folder / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2))
+    (folder / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
     (folder / "scenarios").mkdir()
     for n, r in zip(comparison.names, comparison.results):
         (folder / "scenarios" / f"{n}.resolved.yaml").write_text(
