@@ -71,6 +71,11 @@ def check_writable(out: Path, markers: tuple[str, ...] | None = None) -> None:
             and not any((full / m).is_file() for m in markers)):
         raise UserError(f"{shown}: folder exists and is not an iraqsim result (no summary.json); "
                         "choose a new or empty folder")
+    check_parent_writable(full, shown)
+
+
+def check_parent_writable(full: Path, shown: str) -> None:
+    """Fail with one line unless the nearest existing parent of ``full`` is a writable folder."""
     probe = full.parent
     while not probe.exists():
         probe = probe.parent

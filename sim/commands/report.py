@@ -23,20 +23,13 @@ def register(sub):
 
 def check_output_file(out: Path) -> None:
     """Fail with one line (``UserError``) if the report cannot be written at ``out``."""
-    import os
-
     from ..cli import UserError
+    from ._common import check_parent_writable
     if out.exists() and out.is_dir():
         raise UserError(f"{out}: -o/--out is a folder; give a file name such as report.html")
     if out.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"{out}: -o/--out must end in .html or .htm")
-    probe = out.resolve().parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"{out}: cannot create the folder ({probe} is not a folder)")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"{out}: not writable (no write permission in {probe})")
+    check_parent_writable(out.resolve(), str(out))
 
 
 def main(args) -> int:
