@@ -49,6 +49,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("iraqsim: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a bug, let it show
+            raise
+        # the file system refused a path (read-only, /proc, disk full): outputs are written
+        # atomically, so nothing half-written is left behind
+        print(f"iraqsim: error: {exc.filename}: cannot be written or read "
+              f"({exc.strerror or exc.__class__.__name__})", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -403,3 +403,13 @@ def test_the_yaml_examples_in_the_scenario_guide_are_valid(tmp_path):
         text = "\n".join(line[3:] if line.startswith("   ") else line for line in block.splitlines())
         (tmp_path / f"example{i}.yaml").write_text(text)
         load_scenario(tmp_path / f"example{i}.yaml")  # raises ScenarioError if the guide is wrong
+
+
+def test_a_path_the_file_system_refuses_is_one_line_and_exit_2(tmp_path, capsys):
+    """/proc looks writable to root but refuses new folders: one line, no traceback, nothing written."""
+    from sim.cli import main
+    code = main(["report", str(BASELINE), "-o", "/proc/iraqsim-test/r.html",
+                 "--runs", "10"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "/proc/iraqsim-test" in err and "Traceback" not in err
