@@ -366,20 +366,18 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
     return Results(scenario, outcomes, summary, provenance)
 
 
-def _progress(blocks: int, runs: int, enabled: bool | None, executor: str = "") -> Callable:
-    """A progress callback: call with runs done, then ``None`` to close.
+def progress_bar(total: int, enabled: bool | None = None, desc: str = "") -> Callable:
+    """A progress callback (tqdm on stderr): call with items done, then ``None`` to close.
 
-    Shown on a terminal (stderr is a TTY and ``CI`` is unset) unless ``enabled`` says otherwise,
-    and only for jobs of two blocks or more. The bar counts runs as blocks complete, whichever
-    worker ran them.
+    Shown on a terminal (stderr is a TTY and ``CI`` is unset) unless ``enabled`` says otherwise.
     """
     if enabled is None:
         enabled = sys.stderr.isatty() and not os.environ.get("CI")
-    if not enabled or blocks < 2:
+    if not enabled:
         return lambda n: None
     from tqdm import tqdm
-    bar = tqdm(total=runs, unit="run", unit_scale=True, file=sys.stderr, leave=False,
-               desc=executor or None, dynamic_ncols=True)
+    bar = tqdm(total=total, unit="run", unit_scale=True, file=sys.stderr, leave=False,
+               desc=desc or None, dynamic_ncols=True)
 
     def update(n):
         if n is None:
@@ -387,3 +385,9 @@ def _progress(blocks: int, runs: int, enabled: bool | None, executor: str = "") 
         else:
             bar.update(n)
     return update
+
+
+def _progress(blocks: int, runs: int, enabled: bool | None, executor: str = "") -> Callable:
+    """The engine's progress bar: counts runs as blocks complete, whichever worker ran them;
+    only for jobs of two blocks or more."""
+    return progress_bar(runs, False if blocks < 2 else enabled, executor)

@@ -31,14 +31,12 @@ only on the scenario, the seed, its values and its replica — never on the othe
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from ..engine import BLOCK_SIZE, _inline, _processes, run_block
+from ..engine import BLOCK_SIZE, _inline, _processes, progress_bar, run_block
 from ..outcomes import OUTCOME_COLUMNS
 from ..parameters import PARAMETERS
 from ..scenario import Scenario, ScenarioError
@@ -216,20 +214,3 @@ def _block_params(scenario: Scenario, seed: int, block: int, values: dict[str, n
         arr[positions] = column[rows]
         params[name] = arr
     return params
-
-
-def progress_bar(total: int, enabled: bool | None, desc: str):
-    """A progress callback (tqdm on a terminal): call with items done, then ``None`` to close."""
-    if enabled is None:
-        enabled = sys.stderr.isatty() and not os.environ.get("CI")
-    if not enabled:
-        return lambda k: None
-    from tqdm import tqdm
-    bar = tqdm(total=total, unit="run", unit_scale=True, desc=desc, file=sys.stderr, leave=False)
-
-    def update(k):
-        if k is None:
-            bar.close()
-        else:
-            bar.update(k)
-    return update
