@@ -7,25 +7,22 @@ does; its docstring names the mechanism and the evidence (claim ids in ``seeds/c
 Every random draw is made unconditionally, with a fixed shape, from the actor's own stream, so
 two scenarios that differ in one lever keep their random numbers aligned (common random
 numbers).
+
+Speed: a mechanism's per-replica arithmetic runs as one compiled loop over the block (numba),
+written right below its method as a static ``_..._kernel``: one pass over memory instead of a
+dozen numpy temporaries (docs/performance.md). The loops do the same IEEE operations in the same
+order as the numpy expressions they replaced, so results did not change; ``exp``, ``expm1`` and
+``**`` stay in numpy (see ``sim.kernels``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from mesa import Agent
+from numba import njit
 
+from .kernels import clip, poisson_rates, poisson_search, relax
 from .levers import Retaliation
-
-
-def _relax(x: np.ndarray, target: np.ndarray, rate: np.ndarray) -> None:
-    """Move ``x`` towards ``target`` by ``rate`` of the gap, in place, and keep it in 0..1."""
-    x += rate * (target - x)
-    np.clip(x, 0.0, 1.0, out=x)
-
-
-def _hazard(rate_times_excess: np.ndarray) -> np.ndarray:
-    """Monthly probability of an event with the given hazard (1 - exp(-h))."""
-    return -np.expm1(-np.maximum(rate_times_excess, 0.0))
 
 
 #: Rate above which a Poisson count is drawn by its normal approximation (error far below the
@@ -33,50 +30,22 @@ def _hazard(rate_times_excess: np.ndarray) -> np.ndarray:
 POISSON_NORMAL_ABOVE = 30.0
 
 
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Poisson counts with means ``lam``, by inverting the CDF at the uniforms ``u``.
 
     ``Generator.poisson`` consumes a varying amount of randomness depending on the rate, so a
     change of rate in one replica would shift every later draw of the block and break common
     random numbers. Inversion uses exactly one uniform per count: the count is monotone in the
-    rate for a given uniform, so scenarios compare run by run.
+    rate for a given uniform, so scenarios compare run by run. Written into ``out`` if given.
     """
-    lam = np.maximum(lam, 0.0)
-    big = lam > POISSON_NORMAL_ABOVE
-    term = np.exp(-np.where(big, 0.0, lam))
-    cdf = term.copy()  # 1 where big: those never search
-    more = u > cdf
-    k = more.astype(np.float64)
-    # Search every replica in step while many still search. The CDF only grows, so counting the
-    # terms after which u is still above it gives each replica's first crossing. (Performance:
-    # same operations per replica in the same order as a replica-by-replica search, so the same
-    # counts bit for bit; a term that underflows to 0 ends a search that could never end.)
-    j, step = 0.0, np.empty_like(lam)
-    few = max(lam.size // 8, 32)
-    searching = np.count_nonzero(more)
-    while searching > few:
-        j += 1.0
-        np.divide(lam, j, out=step)
-        term *= step
-        cdf += term
-        np.greater(u, cdf, out=more)
-        more &= term > 0.0
-        k += more
-        searching = np.count_nonzero(more)
-    if searching:  # the long tail: only the replicas still searching
-        idx = np.flatnonzero(more)
-        t, c, uu, ll = term[idx], cdf[idx], u[idx], lam[idx]
-        while idx.size:
-            j += 1.0
-            t *= ll / j
-            c += t
-            still = (uu > c) & (t > 0.0)
-            idx, t, c, uu, ll = idx[still], t[still], c[still], uu[still], ll[still]
-            k[idx] += 1.0
-    if big.any():
+    lam, term = poisson_rates(lam)
+    np.exp(term, out=term)
+    k = np.empty_like(lam) if out is None else out
+    if poisson_search(u, lam, term, POISSON_NORMAL_ABOVE, k):  # compiled CDF walk per replica
         from scipy.special import ndtri
+        big = lam > POISSON_NORMAL_ABOVE
         approx = np.floor(lam + np.sqrt(lam) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)) + 0.5)
-        k = np.where(big, np.maximum(approx, 0.0), k)
+        k[big] = np.maximum(approx, 0.0)[big]
     return k
 
 
@@ -106,11 +75,18 @@ class Iran(Agent):
         Evidence: DB24-06 (Kerman), DB24-17 (Iran reminded how dangerous ISIS is).
         """
         m, p = self.model, self.model.p
-        fighters = m.isis.fighters_iraq + m.isis.fighters_syria
-        strength = fighters / (fighters + p.iran_isis_threat_half)
-        self.isis_threat *= p.iran_threat_memory
-        self.isis_threat += (1 - p.iran_threat_memory) * strength + m.events.isis_attack_iran[m.month]
-        np.clip(self.isis_threat, 0.0, 1.0, out=self.isis_threat)
+        self._isis_threat_kernel(self.isis_threat, m.isis.fighters_iraq, m.isis.fighters_syria,
+                                 p.iran_isis_threat_half, p.iran_threat_memory,
+                                 float(m.events.isis_attack_iran[m.month]))
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _isis_threat_kernel(threat, iraq, syria, half, memory, attack):  # pragma: no cover
+        for i in range(threat.size):
+            fighters = iraq[i] + syria[i]
+            strength = fighters / (fighters + half[i])
+            x = threat[i] * memory[i]
+            threat[i] = clip(x + ((1 - memory[i]) * strength + attack), 0.0, 1.0)
 
     def update_sanctions(self):
         """M9/M12: economic pressure is its base level plus any scheduled crisis (RCD20-08, WP20-07)."""
@@ -125,14 +101,26 @@ class Iran(Agent):
         deterrence, because Iran does not want war (DB24-04), and economic pressure (WP20-07).
         """
         m, p = self.model, self.model.p
-        present = (m.us.troops > 0).astype(np.float64)
-        self.revenge *= p.iran_revenge_memory
-        target = (p.iran_direction_base + p.iran_presence_weight * present
-                  + p.iran_war_weight * m.events.war[m.month] + p.iran_revenge_weight * self.revenge
-                  - p.iran_isis_fear_weight * self.isis_threat
-                  - p.iran_war_fear_weight * m.us.deterrence
-                  - p.iran_sanctions_weight * self.sanctions)
-        _relax(self.direction, np.clip(target, 0.0, 1.0), p.iran_direction_relax)
+        self._direction_kernel(
+            self.direction, self.revenge, m.us.troops, float(m.events.war[m.month]),
+            self.isis_threat, m.us.deterrence, self.sanctions, p.iran_revenge_memory,
+            p.iran_direction_base, p.iran_presence_weight, p.iran_war_weight,
+            p.iran_revenge_weight, p.iran_isis_fear_weight, p.iran_war_fear_weight,
+            p.iran_sanctions_weight, p.iran_direction_relax)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _direction_kernel(direction, revenge, troops, war, threat, deterrence, sanctions,
+                          revenge_memory, base, presence_weight, war_weight, revenge_weight,
+                          isis_fear_weight, war_fear_weight, sanctions_weight,
+                          rate):  # pragma: no cover
+        for i in range(direction.size):
+            present = 1.0 if troops[i] > 0 else 0.0
+            revenge[i] *= revenge_memory[i]
+            target = (base[i] + presence_weight[i] * present + war_weight[i] * war
+                      + revenge_weight[i] * revenge[i] - isis_fear_weight[i] * threat[i]
+                      - war_fear_weight[i] * deterrence[i] - sanctions_weight[i] * sanctions[i])
+            direction[i] = relax(direction[i], clip(target, 0.0, 1.0), rate[i])
 
     def fill_vacuum(self):
         """M9: Iran's influence grows where the US leaves and with its proxies' strength.
@@ -141,12 +129,21 @@ class Iran(Agent):
         PMFs). US aid and engagement hold it back (FP23-07).
         """
         m, p = self.model, self.model.p
-        presence = np.minimum(m.us.troops / p.us_reference_troops, 1.0)
-        militia = m.militia_strength_mean()
-        target = (p.iran_influence_base + p.iran_vacuum_weight * (1 - presence)
-                  + p.iran_proxy_influence_weight * self.direction * militia
-                  - p.iran_aid_influence_weight * m.aid)
-        _relax(self.influence, np.clip(target, 0.0, 1.0), p.iran_influence_relax)
+        self._vacuum_kernel(self.influence, m.us.troops, p.us_reference_troops,
+                            m.militia_strength_mean(), self.direction, float(m.aid),
+                            p.iran_influence_base, p.iran_vacuum_weight,
+                            p.iran_proxy_influence_weight, p.iran_aid_influence_weight,
+                            p.iran_influence_relax)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _vacuum_kernel(influence, troops, reference, militia, direction, aid, base,
+                       vacuum_weight, proxy_weight, aid_weight, rate):  # pragma: no cover
+        for i in range(influence.size):
+            presence = min(troops[i] / reference[i], 1.0)
+            target = (base[i] + vacuum_weight[i] * (1 - presence)
+                      + proxy_weight[i] * direction[i] * militia[i] - aid_weight[i] * aid)
+            influence[i] = relax(influence[i], clip(target, 0.0, 1.0), rate[i])
 
 
 class Militia(Agent):
@@ -171,15 +168,26 @@ class Militia(Agent):
 
     def recover_cohesion(self):
         """M6: cohesion lost to decapitation recovers over months (RCD20-08)."""
-        p = self.model.p
-        self.cohesion += p.militia_cohesion_recovery * (1 - self.cohesion)
+        self._cohesion_kernel(self.cohesion, self.model.p.militia_cohesion_recovery)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _cohesion_kernel(cohesion, recovery):  # pragma: no cover
+        for i in range(cohesion.size):
+            cohesion[i] += recovery[i] * (1 - cohesion[i])
 
     def build_strength(self):
         """M11: strength follows Iranian direction and influence (WP20-05); 1 = early 2024."""
-        m, p = self.model, self.model.p
-        target = m.iran.direction + m.iran.influence
-        self.strength += p.militia_strength_growth * (target - self.strength)
-        np.clip(self.strength, 0.0, 3.0, out=self.strength)
+        m = self.model
+        self._strength_kernel(self.strength, m.iran.direction, m.iran.influence,
+                              m.p.militia_strength_growth)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _strength_kernel(strength, direction, influence, growth):  # pragma: no cover
+        for i in range(strength.size):
+            target = direction[i] + influence[i]
+            strength[i] = clip(strength[i] + growth[i] * (target - strength[i]), 0.0, 3.0)
 
     def attack_us_forces(self):
         """M5/M11: attacks on US forces, and the US deaths they cause.
@@ -190,20 +198,36 @@ class Militia(Agent):
         government prevents (RCD20-03, DB24-18). Deaths per attack follow RCD20-02.
         """
         m, p = self.model, self.model.p
-        share = np.minimum(m.us.troops / p.us_reference_troops, 4.0)
-        exposure = share ** p.militia_exposure_exponent * m.posture.exposure_factor
-        rate = (p.militia_base_attack_rate * self.share * m.iran.direction
-                * (1 + p.militia_war_attack_gain * m.events.war[m.month])
-                * exposure * self.cohesion * self.strength
-                * (1 - m.us.deterrence)
-                * (1 - p.militia_control_effect * m.gov.militia_control * m.gov.cooperation))
+        rate = self._attack_rate(p.militia_base_attack_rate, self.share, m.iran.direction,
+                                 p.militia_war_attack_gain, float(m.events.war[m.month]),
+                                 m.militia_exposure(), self.cohesion, self.strength, m.us.deterrence,
+                                 p.militia_control_effect, m.gov.militia_control, m.gov.cooperation)
         u = self.stream.random((2, m.n_runs))
-        self.attacks[:] = poisson_from_uniform(u[0], rate)
-        self.fatalities[:] = poisson_from_uniform(u[1], self.attacks * p.militia_lethality)
+        poisson_from_uniform(u[0], rate, out=self.attacks)
+        poisson_from_uniform(u[1], self.attacks * p.militia_lethality, out=self.fatalities)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _attack_rate(base, share, direction, war_gain, war, exposure, cohesion, strength,
+                     deterrence, control_effect, control, cooperation):  # pragma: no cover
+        rate = np.empty(direction.size)
+        for i in range(rate.size):
+            rate[i] = (base[i] * share * direction[i] * (1 + war_gain[i] * war)
+                       * exposure[i] * cohesion[i] * strength[i]
+                       * (1 - deterrence[i])
+                       * (1 - control_effect[i] * control[i] * cooperation[i]))
+        return rate
 
     def decapitate(self, hit: np.ndarray, loss: np.ndarray):
         """M6: a strike on the group's leadership cuts its cohesion where ``hit`` (RCD20-08)."""
-        self.cohesion -= np.where(hit, loss * self.cohesion, 0.0)
+        self._decapitate_kernel(self.cohesion, hit, loss)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _decapitate_kernel(cohesion, hit, loss):  # pragma: no cover
+        for i in range(cohesion.size):
+            if hit[i]:
+                cohesion[i] -= loss[i] * cohesion[i]
 
 
 class UnitedStates(Agent):
@@ -251,24 +275,37 @@ class UnitedStates(Agent):
 
     def forced_exit_cap(self) -> np.ndarray:
         """Troop ceiling imposed by a forced exit in each run (inf where none)."""
-        active = np.isfinite(self.forced_deadline)
-        if not active.any():
-            return np.full(self.model.n_runs, np.inf)
-        t = self.model.month
-        deadline = np.where(active, self.forced_deadline, 0.0)
-        span = np.maximum(deadline - self.forced_start, 1.0)
-        frac = np.clip((deadline - t) / span, 0.0, 1.0)
-        return np.where(active, self.forced_from * frac, np.inf)
+        return self._exit_cap_kernel(self.forced_deadline, self.forced_start, self.forced_from,
+                                     float(self.model.month))
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _exit_cap_kernel(deadline, start, start_troops, t):  # pragma: no cover
+        cap = np.empty(deadline.size)
+        for i in range(cap.size):
+            if np.isfinite(deadline[i]):
+                span = max(deadline[i] - start[i], 1.0)
+                cap[i] = start_troops[i] * clip((deadline[i] - t) / span, 0.0, 1.0)
+            else:
+                cap[i] = np.inf
+        return cap
 
     def start_forced_exit(self, trigger: np.ndarray, months: np.ndarray):
         """Start (or hasten) a forced exit where ``trigger``, ending ``months`` from now."""
-        t = self.model.month
-        deadline = t + months
-        sooner = trigger & (deadline < self.forced_deadline)
-        cap = np.minimum(self.troops, self.forced_exit_cap())
-        self.forced_from = np.where(sooner, cap, self.forced_from)
-        self.forced_start = np.where(sooner, t, self.forced_start)
-        self.forced_deadline = np.where(sooner, deadline, self.forced_deadline)
+        self._start_exit_kernel(trigger, months, float(self.model.month), self.troops,
+                                self.forced_exit_cap(), self.forced_from, self.forced_start,
+                                self.forced_deadline)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _start_exit_kernel(trigger, months, t, troops, cap, start_troops, start,
+                           deadline):  # pragma: no cover
+        for i in range(trigger.size):
+            new_deadline = t + months[i]
+            if trigger[i] and new_deadline < deadline[i]:
+                start_troops[i] = min(troops[i], cap[i])
+                start[i] = t
+                deadline[i] = new_deadline
 
     def _update_capacities(self):
         """M2/M4: direct CT capacity and Syria-operations capacity from troops in Iraq.
@@ -278,15 +315,27 @@ class UnitedStates(Agent):
         Iraq hub (POL20-03: no Iraq, no Syria; POL20-09: Turkey is no substitute).
         """
         m, p = self.model, self.model.p
-        share = np.minimum(self.troops / p.us_reference_troops, 1.0)
-        ct = share ** p.us_ct_exponent * m.posture.advise_factor * m.gov.cooperation
-        if m.posture.outside_ct:
-            ct = np.maximum(ct, p.us_over_the_horizon_fraction)
-        self.ct_capacity[:] = ct
-        hub = np.minimum(self.troops / p.us_syria_basing_troops, 1.0)
-        if m.posture.syria_basing:
-            hub = np.where(self.troops > 0, 1.0, hub)
-        self.syria_capacity[:] = p.us_syria_raid_capacity * hub
+        share_powered = m.troop_share_power(self.troops, 1.0, p.us_ct_exponent)
+        self._capacity_kernel(self.ct_capacity, self.syria_capacity, share_powered,
+                              self.troops, float(m.posture.advise_factor), m.gov.cooperation,
+                              bool(m.posture.outside_ct), p.us_over_the_horizon_fraction,
+                              bool(m.posture.syria_basing), p.us_syria_basing_troops,
+                              p.us_syria_raid_capacity)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _capacity_kernel(ct_capacity, syria_capacity, share_powered, troops, advise, cooperation,
+                         outside_ct, over_the_horizon, syria_basing, basing_troops,
+                         raid_capacity):  # pragma: no cover
+        for i in range(troops.size):
+            ct = share_powered[i] * advise * cooperation[i]
+            if outside_ct:
+                ct = max(ct, over_the_horizon[i])
+            ct_capacity[i] = ct
+            hub = min(troops[i] / basing_troops[i], 1.0)
+            if syria_basing and troops[i] > 0:
+                hub = 1.0
+            syria_capacity[i] = raid_capacity[i] * hub
 
     # ---------------------------------------------------------------- retaliation (M6)
     def retaliate(self):
@@ -307,21 +356,16 @@ class UnitedStates(Agent):
         u_escalation = self.stream.random(m.n_runs)
         u_deaths = poisson_from_uniform(self.stream.random(m.n_runs), p.iran_escalation_lethality)
 
-        present = self.troops > 0
-        trigger = ((militia_deaths > 0) | (attacks >= p.us_retaliation_attack_threshold)) & present
         doctrine = m.retaliation
-        self.strike_proportional[:] = trigger if doctrine is Retaliation.PROPORTIONAL else False
-        self.strike_leadership[:] = trigger if doctrine is Retaliation.LEADERSHIP else False
-        self.strike_iran[:] = trigger if doctrine is Retaliation.IRAN_DIRECT else False
         commander = m.events.strike_iranian_commander[t] > 0
-        if m.events.strike_militia_leader[t] > 0 or commander:
-            self.strike_leadership[:] = True
-
-        self.deterrence *= 1 - p.us_deterrence_decay
-        gain = (p.us_deterrence_gain_proportional * self.strike_proportional
-                + p.us_deterrence_gain_leadership * self.strike_leadership
-                + p.us_deterrence_gain_iran_direct * self.strike_iran)
-        self.deterrence += np.minimum(gain, 1.0) * (1 - self.deterrence)
+        self._strike_kernel(
+            self.strike_proportional, self.strike_leadership, self.strike_iran, self.deterrence,
+            attacks, militia_deaths, self.troops, p.us_retaliation_attack_threshold,
+            doctrine is Retaliation.PROPORTIONAL, doctrine is Retaliation.LEADERSHIP,
+            doctrine is Retaliation.IRAN_DIRECT,
+            bool(m.events.strike_militia_leader[t] > 0 or commander), p.us_deterrence_decay,
+            p.us_deterrence_gain_proportional, p.us_deterrence_gain_leadership,
+            p.us_deterrence_gain_iran_direct)
 
         if self.strike_leadership.any():
             target = m.most_active_group()
@@ -332,12 +376,42 @@ class UnitedStates(Agent):
             for group in m.militias:
                 group.decapitate(self.strike_proportional, p.militia_proportional_loss)
 
-        p_escalate = (p.iran_escalation_prob_leadership * self.strike_leadership
-                      + p.iran_escalation_prob_iran_direct * self.strike_iran)
-        if commander:
-            p_escalate = np.maximum(p_escalate, p.iran_escalation_prob_commander)
-        self.escalated[:] = u_escalation < p_escalate
-        self.fatalities[:] = militia_deaths + np.where(self.escalated & present, u_deaths, 0)
+        self._escalation_kernel(self.escalated, self.fatalities, self.strike_leadership,
+                                self.strike_iran, bool(commander), u_escalation, u_deaths,
+                                militia_deaths, self.troops, p.iran_escalation_prob_leadership,
+                                p.iran_escalation_prob_iran_direct,
+                                p.iran_escalation_prob_commander)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _strike_kernel(proportional, leadership, iran, deterrence, attacks, militia_deaths,
+                       troops, threshold, doctrine_proportional, doctrine_leadership,
+                       doctrine_iran, scheduled_leadership, decay, gain_proportional,
+                       gain_leadership, gain_iran):  # pragma: no cover
+        """Who strikes this month, and the deterrence it buys (M6)."""
+        for i in range(troops.size):
+            trigger = (militia_deaths[i] > 0 or attacks[i] >= threshold[i]) and troops[i] > 0
+            proportional[i] = trigger and doctrine_proportional
+            leadership[i] = (trigger and doctrine_leadership) or scheduled_leadership
+            iran[i] = trigger and doctrine_iran
+            d = deterrence[i] * (1 - decay[i])
+            gain = (gain_proportional[i] * proportional[i] + gain_leadership[i] * leadership[i]
+                    + gain_iran[i] * iran[i])
+            deterrence[i] = d + min(gain, 1.0) * (1 - d)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _escalation_kernel(escalated, fatalities, leadership, iran, commander, u_escalation,
+                           u_deaths, militia_deaths, troops, prob_leadership, prob_iran,
+                           prob_commander):  # pragma: no cover
+        """Iran's direct strikes after leadership strikes or strikes on Iran, and US deaths (M6)."""
+        for i in range(troops.size):
+            p_escalate = prob_leadership[i] * leadership[i] + prob_iran[i] * iran[i]
+            if commander:
+                p_escalate = max(p_escalate, prob_commander[i])
+            escalated[i] = u_escalation[i] < p_escalate
+            deaths = u_deaths[i] if escalated[i] and troops[i] > 0 else 0.0
+            fatalities[i] = militia_deaths[i] + deaths
 
     # ---------------------------------------------------------------- domestic will (M10)
     def update_will(self):
@@ -346,16 +420,29 @@ class UnitedStates(Agent):
         Evidence: RCD20-09 (a war-weary US needs Baghdad to act), RCD20-03 (passivity).
         """
         m, p = self.model, self.model.p
-        attacked = m.militia_attacks_total() > 0
-        passivity = attacked * (1 - m.gov.militia_control * m.gov.cooperation)
-        self.will += (p.us_will_recovery * (p.init_us_will - self.will)
-                      - p.us_will_loss_per_fatality * self.fatalities
-                      - p.us_will_loss_passive_partner * passivity)
-        np.clip(self.will, 0.0, 1.0, out=self.will)
-        collapse = (self.will < p.us_will_threshold) & ~self.will_collapsed & (self.troops > 0)
-        if collapse.any():
+        collapse = np.empty(m.n_runs, dtype=bool)
+        if self._will_kernel(self.will, collapse, m.militia_attacks_total(), m.gov.militia_control,
+                             m.gov.cooperation, self.fatalities, self.will_collapsed, self.troops,
+                             p.us_will_recovery, p.init_us_will, p.us_will_loss_per_fatality,
+                             p.us_will_loss_passive_partner, p.us_will_threshold):
             self.will_collapsed |= collapse
             self.start_forced_exit(collapse, p.us_forced_exit_months)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _will_kernel(will, collapse, attacks, control, cooperation, fatalities, collapsed, troops,
+                     recovery, initial, loss_per_fatality, loss_passive, threshold):  # pragma: no cover
+        """Update will; mark where it collapses now; return whether it did anywhere."""
+        any_collapse = False
+        for i in range(will.size):
+            attacked = 1.0 if attacks[i] > 0 else 0.0
+            passivity = attacked * (1 - control[i] * cooperation[i])
+            w = will[i] + (recovery[i] * (initial[i] - will[i])
+                           - loss_per_fatality[i] * fatalities[i] - loss_passive[i] * passivity)
+            will[i] = clip(w, 0.0, 1.0)
+            collapse[i] = will[i] < threshold[i] and not collapsed[i] and troops[i] > 0
+            any_collapse |= collapse[i]
+        return any_collapse
 
 
 class IraqiGovernment(Agent):
@@ -394,20 +481,38 @@ class IraqiGovernment(Agent):
         still relies on coalition intelligence, logistics and planning).
         """
         m, p = self.model, self.model.p
-        share = np.minimum(m.us.troops / p.us_reference_troops, 1.0)
-        support = share * m.posture.advise_factor * (1 - p.isf_cooperation_share * (1 - self.cooperation))
-        support = np.maximum(support, p.isf_aid_support_weight * m.aid)
-        self.isf_capability += (p.isf_training_gain * support * (p.isf_max_capability - self.isf_capability)
-                                - p.isf_decay_without_support * (1 - support) * self.isf_capability)
-        np.clip(self.isf_capability, 0.0, 1.0, out=self.isf_capability)
-        self.isf_ct[:] = self.isf_capability * (1 - p.isf_enabler_dependence * (1 - support))
+        self._training_kernel(self.isf_capability, self.isf_ct, m.us.troops, p.us_reference_troops,
+                              float(m.posture.advise_factor), self.cooperation, float(m.aid),
+                              p.isf_cooperation_share, p.isf_aid_support_weight,
+                              p.isf_training_gain, p.isf_max_capability,
+                              p.isf_decay_without_support, p.isf_enabler_dependence)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _training_kernel(capability, ct, troops, reference, advise, cooperation, aid,
+                         cooperation_share, aid_weight, gain, max_capability, decay,
+                         enabler_dependence):  # pragma: no cover
+        for i in range(capability.size):
+            share = min(troops[i] / reference[i], 1.0)
+            support = share * advise * (1 - cooperation_share[i] * (1 - cooperation[i]))
+            support = max(support, aid_weight[i] * aid)
+            c = capability[i] + (gain[i] * support * (max_capability[i] - capability[i])
+                                 - decay[i] * (1 - support) * capability[i])
+            capability[i] = clip(c, 0.0, 1.0)
+            ct[i] = capability[i] * (1 - enabler_dependence[i] * (1 - support))
 
     def update_legitimacy(self):
         """M11: protests and crackdowns cost legitimacy; it recovers slowly (RCD20-01)."""
         m, p = self.model, self.model.p
-        self.legitimacy += (p.iraq_legitimacy_recovery * (p.init_legitimacy - self.legitimacy)
-                            - m.events.legitimacy_shock[m.month])
-        np.clip(self.legitimacy, 0.0, 1.0, out=self.legitimacy)
+        self._legitimacy_kernel(self.legitimacy, p.iraq_legitimacy_recovery, p.init_legitimacy,
+                                float(m.events.legitimacy_shock[m.month]))
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _legitimacy_kernel(legitimacy, recovery, initial, shock):  # pragma: no cover
+        for i in range(legitimacy.size):
+            x = legitimacy[i] + (recovery[i] * (initial[i] - legitimacy[i]) - shock)
+            legitimacy[i] = clip(x, 0.0, 1.0)
 
     def update_militia_control(self):
         """M11: control over the militias rises with legitimacy, falls with Iran's influence.
@@ -416,9 +521,17 @@ class IraqiGovernment(Agent):
         against Iran could have strengthened its hand).
         """
         m, p = self.model, self.model.p
-        target = (p.iraq_control_legitimacy_weight * self.legitimacy
-                  * (1 - p.iraq_control_iran_weight * m.iran.influence))
-        _relax(self.militia_control, target, p.iraq_control_relax)
+        self._control_kernel(self.militia_control, self.legitimacy, m.iran.influence,
+                             p.iraq_control_legitimacy_weight, p.iraq_control_iran_weight,
+                             p.iraq_control_relax)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _control_kernel(control, legitimacy, influence, legitimacy_weight, iran_weight,
+                        rate):  # pragma: no cover
+        for i in range(control.size):
+            target = legitimacy_weight[i] * legitimacy[i] * (1 - iran_weight[i] * influence[i])
+            control[i] = relax(control[i], target, rate[i])
 
     def update_withdrawal_pressure(self):
         """M7: pressure to expel US forces.
@@ -430,26 +543,50 @@ class IraqiGovernment(Agent):
         soil (FP23-01) add jumps.
         """
         m, p = self.model, self.model.p
-        self.threat_salience[:] = m.isis.fighters_iraq / (m.isis.fighters_iraq + p.iraq_threat_salience_half)
-        coercion = np.minimum(p.militia_coercion_weight * m.militia_coercion(), 1.0)
-        target = (p.iraq_pressure_base + p.iraq_pressure_iran_weight * m.iran.influence
-                  + p.iraq_pressure_coercion_weight * coercion
-                  - p.iraq_pressure_threat_weight * self.threat_salience
-                  - p.iraq_pressure_aid_weight * m.aid - p.iraq_pressure_opposition)
         us = m.us
-        jumps = (p.iraq_pressure_jump_proportional * us.strike_proportional
-                 + p.iraq_pressure_jump_leadership * us.strike_leadership
-                 + p.iraq_pressure_jump_iran_direct * us.strike_iran
-                 + p.iraq_pressure_jump_escalation * us.escalated)
-        self.withdrawal_pressure += p.iraq_pressure_relax * (np.clip(target, 0, 1) - self.withdrawal_pressure) + jumps
-        np.clip(self.withdrawal_pressure, 0.0, 1.0, out=self.withdrawal_pressure)
+        self._pressure_kernel(
+            self.withdrawal_pressure, self.threat_salience, m.isis.fighters_iraq,
+            m.militia_coercion(), m.iran.influence, float(m.aid), us.strike_proportional,
+            us.strike_leadership, us.strike_iran, us.escalated, p.iraq_threat_salience_half,
+            p.militia_coercion_weight, p.iraq_pressure_base, p.iraq_pressure_iran_weight,
+            p.iraq_pressure_coercion_weight, p.iraq_pressure_threat_weight,
+            p.iraq_pressure_aid_weight, p.iraq_pressure_opposition,
+            p.iraq_pressure_jump_proportional, p.iraq_pressure_jump_leadership,
+            p.iraq_pressure_jump_iran_direct, p.iraq_pressure_jump_escalation,
+            p.iraq_pressure_relax)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _pressure_kernel(pressure, salience, isis, militia_coercion, influence, aid, proportional,
+                         leadership, iran_direct, escalated, salience_half, coercion_weight, base,
+                         iran_weight, pressure_coercion_weight, threat_weight, aid_weight,
+                         opposition, jump_proportional, jump_leadership, jump_iran_direct,
+                         jump_escalation, rate):  # pragma: no cover
+        for i in range(pressure.size):
+            salience[i] = isis[i] / (isis[i] + salience_half[i])
+            coercion = min(coercion_weight[i] * militia_coercion[i], 1.0)
+            target = (base[i] + iran_weight[i] * influence[i]
+                      + pressure_coercion_weight[i] * coercion - threat_weight[i] * salience[i]
+                      - aid_weight[i] * aid - opposition[i])
+            jumps = (jump_proportional[i] * proportional[i] + jump_leadership[i] * leadership[i]
+                     + jump_iran_direct[i] * iran_direct[i] + jump_escalation[i] * escalated[i])
+            x = pressure[i] + (rate[i] * (clip(target, 0.0, 1.0) - pressure[i]) + jumps)
+            pressure[i] = clip(x, 0.0, 1.0)
 
     def update_cooperation(self):
         """M8: the common enemy binds Baghdad to the US; tension pulls them apart (POL20-06, POL20-08)."""
         p = self.model.p
-        target = (p.iraq_cooperation_base + p.iraq_cooperation_threat_weight * self.threat_salience
-                  - p.iraq_cooperation_pressure_weight * self.withdrawal_pressure)
-        _relax(self.cooperation, np.clip(target, 0.0, 1.0), p.iraq_cooperation_relax)
+        self._cooperation_kernel(self.cooperation, self.threat_salience, self.withdrawal_pressure,
+                                 p.iraq_cooperation_base, p.iraq_cooperation_threat_weight,
+                                 p.iraq_cooperation_pressure_weight, p.iraq_cooperation_relax)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _cooperation_kernel(cooperation, salience, pressure, base, threat_weight, pressure_weight,
+                            rate):  # pragma: no cover
+        for i in range(cooperation.size):
+            target = base[i] + threat_weight[i] * salience[i] - pressure_weight[i] * pressure[i]
+            cooperation[i] = relax(cooperation[i], clip(target, 0.0, 1.0), rate[i])
 
     def decide_on_expulsion(self):
         """M7: past a threshold parliament votes; the government may then demand an exit.
@@ -462,16 +599,51 @@ class IraqiGovernment(Agent):
         m, p = self.model, self.model.p
         u_vote = self.stream.random(m.n_runs)
         u_demand = self.stream.random(m.n_runs)
-        present = m.us.troops > 0
-        excess = self.withdrawal_pressure - p.iraq_vote_threshold
-        vote = ~self.voted & present & (u_vote < _hazard(p.iraq_vote_hazard * excess))
-        self.voted |= vote
-        excess = self.withdrawal_pressure - p.iraq_demand_threshold
-        h = p.iraq_demand_hazard * excess * (1 - p.iraq_pm_private_preference) * (1 + self.voted)
-        demand = ~self.exit_demanded & present & (u_demand < _hazard(h))
-        if demand.any():
-            self.exit_demanded |= demand
+        # chances are 1 - exp(-hazard); expm1 stays in numpy (its SIMD bits, see sim.kernels)
+        no_vote = self._vote_hazard_kernel(self.withdrawal_pressure, p.iraq_vote_threshold,
+                                           p.iraq_vote_hazard)
+        np.expm1(no_vote, out=no_vote)  # minus the chance of a vote
+        no_demand = self._vote_kernel(self.voted, m.us.troops, u_vote, no_vote,
+                                      self.withdrawal_pressure, p.iraq_demand_threshold,
+                                      p.iraq_demand_hazard, p.iraq_pm_private_preference)
+        np.expm1(no_demand, out=no_demand)  # minus the chance of a demand
+        demand = np.empty(m.n_runs, dtype=bool)
+        if self._demand_kernel(self.exit_demanded, demand, m.us.troops, u_demand, no_demand):
             m.us.start_forced_exit(demand, p.iraq_negotiation_months)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _vote_hazard_kernel(pressure, threshold, hazard):  # pragma: no cover
+        """Minus the monthly hazard of a vote (for ``expm1``)."""
+        out = np.empty(pressure.size)
+        for i in range(out.size):
+            out[i] = -max(hazard[i] * (pressure[i] - threshold[i]), 0.0)
+        return out
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _vote_kernel(voted, troops, u_vote, minus_chance, pressure, threshold, hazard,
+                     pm_preference):  # pragma: no cover
+        """Parliament votes where the draw falls under the chance; returns minus the demand hazard."""
+        out = np.empty(voted.size)
+        for i in range(out.size):
+            if not voted[i] and troops[i] > 0 and u_vote[i] < -minus_chance[i]:
+                voted[i] = True
+            h = (hazard[i] * (pressure[i] - threshold[i]) * (1 - pm_preference[i])
+                 * (1.0 + voted[i]))
+            out[i] = -max(h, 0.0)
+        return out
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _demand_kernel(demanded, demand, troops, u_demand, minus_chance):  # pragma: no cover
+        """The government demands an exit where the draw falls under the chance (new ones in ``demand``)."""
+        any_demand = False
+        for i in range(demanded.size):
+            demand[i] = not demanded[i] and troops[i] > 0 and u_demand[i] < -minus_chance[i]
+            demanded[i] |= demand[i]
+            any_demand |= demand[i]
+        return any_demand
 
 
 class ISIS(Agent):
@@ -502,10 +674,17 @@ class ISIS(Agent):
         helped defeat ISIS). Syria raids act on the reservoir (``grow_in_syria``).
         """
         m, p = self.model, self.model.p
-        pmf = p.militia_pmf_ct_weight * np.minimum(m.militia_strength_mean(), 1.0)
-        pressure = (p.isis_pressure_isf_weight * m.gov.isf_ct
-                    + p.isis_pressure_us_weight * m.us.ct_capacity + pmf)
-        np.clip(pressure, 0.0, 1.0, out=self.ct_pressure)
+        self._pressure_kernel(self.ct_pressure, m.gov.isf_ct, m.us.ct_capacity,
+                              m.militia_strength_mean(), p.isis_pressure_isf_weight,
+                              p.isis_pressure_us_weight, p.militia_pmf_ct_weight)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _pressure_kernel(pressure, isf_ct, us_ct, militia, isf_weight, us_weight,
+                         pmf_weight):  # pragma: no cover
+        for i in range(pressure.size):
+            pmf = pmf_weight[i] * min(militia[i], 1.0)
+            pressure[i] = clip(isf_weight[i] * isf_ct[i] + us_weight[i] * us_ct[i] + pmf, 0.0, 1.0)
 
     def cross_from_syria(self):
         """M4: fighters cross from the Syria reservoir; ISF capability stops some at the border.
@@ -513,8 +692,17 @@ class ISIS(Agent):
         Evidence: POL20-05 (foothold of fighters from Syria), FP23-06 (cells entering from Syria).
         """
         m, p = self.model, self.model.p
-        rate = p.isis_crossing_rate * (1 + m.events.syria[m.month])
-        self.inflow[:] = rate * self.fighters_syria * (1 - p.isis_border_effect * m.gov.isf_ct)
+        self._crossing_kernel(self.inflow, self.fighters_syria, m.gov.isf_ct,
+                              float(m.events.syria[m.month]), p.isis_crossing_rate,
+                              p.isis_border_effect)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _crossing_kernel(inflow, syria, isf_ct, syria_event, crossing_rate,
+                         border_effect):  # pragma: no cover
+        for i in range(inflow.size):
+            rate = crossing_rate[i] * (1 + syria_event)
+            inflow[i] = rate * syria[i] * (1 - border_effect[i] * isf_ct[i])
 
     def grow_in_iraq(self, z: np.ndarray):
         """M3: recruitment minus CT attrition, with a fast resurgence below a pressure threshold.
@@ -523,18 +711,49 @@ class ISIS(Agent):
         ``isis.resurgence_pressure`` growth speeds up sharply, as after 2011 (DB24-13, POL20-07).
         """
         m, p = self.model, self.model.p
-        gap = (p.isis_resurgence_pressure - self.ct_pressure) / p.isis_resurgence_width
-        tipping = 1.0 / (1.0 + np.exp(-np.clip(gap, -50, 50)))
-        growth = (p.isis_growth_rate * (1 + p.isis_grievance_weight * (1 - m.gov.legitimacy))
-                  * (1 + p.isis_resurgence_boost * tipping))
-        rate = (growth * (1 - self.fighters_iraq / p.isis_carrying_capacity)
-                - p.isis_attrition_rate * self.ct_pressure
-                + p.isis_noise * z - 0.5 * p.isis_noise ** 2)
-        self.fighters_iraq *= np.exp(rate)
-        self.fighters_iraq += self.inflow
-        np.minimum(self.fighters_iraq, p.isis_carrying_capacity, out=self.fighters_iraq)
-        np.maximum(self.fighters_iraq, p.isis_floor, out=self.fighters_iraq)
-        self.attack_tempo[:] = p.isis_attacks_per_fighter * self.fighters_iraq
+        # tipping = 1 / (1 + exp(-gap)); exp stays in numpy (its SIMD bits, see sim.kernels)
+        e = self._minus_gap_kernel(self.ct_pressure, p.isis_resurgence_pressure,
+                                   p.isis_resurgence_width)
+        np.exp(e, out=e)
+        rate = self._iraq_rate_kernel(e, m.gov.legitimacy, self.fighters_iraq, self.ct_pressure, z,
+                                      p.isis_growth_rate, p.isis_grievance_weight,
+                                      p.isis_resurgence_boost, p.isis_carrying_capacity,
+                                      p.isis_attrition_rate, p.isis_noise)
+        np.exp(rate, out=rate)
+        self._grow_kernel(self.fighters_iraq, rate, self.inflow, 1.0, p.isis_carrying_capacity,
+                          p.isis_floor)
+        np.multiply(p.isis_attacks_per_fighter, self.fighters_iraq, out=self.attack_tempo)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _minus_gap_kernel(pressure, threshold, width):  # pragma: no cover
+        """Minus how far CT pressure is below the resurgence threshold, in widths (capped at 50)."""
+        out = np.empty(pressure.size)
+        for i in range(out.size):
+            out[i] = -clip((threshold[i] - pressure[i]) / width[i], -50.0, 50.0)
+        return out
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _iraq_rate_kernel(exp_minus_gap, legitimacy, fighters, pressure, z, growth_rate,
+                          grievance_weight, boost, capacity, attrition, noise):  # pragma: no cover
+        """Monthly log growth of ISIS in Iraq (M3)."""
+        rate = np.empty(fighters.size)
+        for i in range(rate.size):
+            tipping = 1.0 / (1.0 + exp_minus_gap[i])
+            growth = (growth_rate[i] * (1 + grievance_weight[i] * (1 - legitimacy[i]))
+                      * (1 + boost[i] * tipping))
+            rate[i] = (growth * (1 - fighters[i] / capacity[i]) - attrition[i] * pressure[i]
+                       + noise[i] * z[i] - 0.5 * (noise[i] * noise[i]))
+        return rate
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _grow_kernel(fighters, factor, flow, sign, capacity, floor):  # pragma: no cover
+        """Fighters times their growth factor, plus (``sign`` 1) or minus (-1) the crossing flow."""
+        for i in range(fighters.size):
+            f = fighters[i] * factor[i] + sign * flow[i]
+            fighters[i] = max(min(f, capacity[i]), floor[i])
 
     def grow_in_syria(self, z: np.ndarray):
         """M4: the Syria reservoir grows unless US raids from the Iraq hub attrit it.
@@ -543,11 +762,22 @@ class ISIS(Agent):
         FP23-06 (the group spread from Syria in 2014).
         """
         m, p = self.model, self.model.p
-        growth = p.isis_syria_growth_rate * (1 + m.events.syria[m.month])
-        rate = (growth * (1 - self.fighters_syria / p.isis_syria_carrying_capacity)
-                - p.isis_syria_attrition_rate * m.us.syria_capacity
-                + p.isis_noise * z - 0.5 * p.isis_noise ** 2)
-        self.fighters_syria *= np.exp(rate)
-        self.fighters_syria -= self.inflow
-        np.minimum(self.fighters_syria, p.isis_syria_carrying_capacity, out=self.fighters_syria)
-        np.maximum(self.fighters_syria, p.isis_floor, out=self.fighters_syria)
+        rate = self._syria_rate_kernel(self.fighters_syria, m.us.syria_capacity, z,
+                                       float(m.events.syria[m.month]), p.isis_syria_growth_rate,
+                                       p.isis_syria_carrying_capacity,
+                                       p.isis_syria_attrition_rate, p.isis_noise)
+        np.exp(rate, out=rate)
+        self._grow_kernel(self.fighters_syria, rate, self.inflow, -1.0,
+                          p.isis_syria_carrying_capacity, p.isis_floor)
+
+    @staticmethod
+    @njit(cache=True, nogil=True)
+    def _syria_rate_kernel(fighters, raids, z, syria_event, growth_rate, capacity, attrition,
+                           noise):  # pragma: no cover
+        """Monthly log growth of the Syria reservoir (M4)."""
+        rate = np.empty(fighters.size)
+        for i in range(rate.size):
+            growth = growth_rate[i] * (1 + syria_event)
+            rate[i] = (growth * (1 - fighters[i] / capacity[i]) - attrition[i] * raids[i]
+                       + noise[i] * z[i] - 0.5 * (noise[i] * noise[i]))
+        return rate

@@ -69,6 +69,7 @@ class DrawdownModel(mesa.Model):
         names = ["events", "iran", "us", "iraq", "isis"] + [f"militia:{n}" for n, _ in militias]
         self.streams = dict(zip(names, self.rng.spawn(len(names))))
 
+        self._exposure_month, self._powers = -1, {}  # month caches (militia_exposure, troop_share_power)
         # Agents are created in phase order; state that others read at creation exists first.
         self.isis = ISIS(self)
         self.gov = IraqiGovernment(self)
@@ -119,20 +120,55 @@ class DrawdownModel(mesa.Model):
     # ------------------------------------------------------------------ readings across groups
     def militia_attacks_total(self) -> np.ndarray:
         """Militia attacks on US forces this month, all groups."""
-        return sum(g.attacks for g in self.militias)
+        return _total(g.attacks for g in self.militias)
 
     def militia_fatalities_total(self) -> np.ndarray:
         """US deaths from militia attacks this month, all groups."""
-        return sum(g.fatalities for g in self.militias)
+        return _total(g.fatalities for g in self.militias)
 
     def militia_strength_mean(self) -> np.ndarray:
         """Mean militia strength (1 = early 2024)."""
-        return sum(g.strength for g in self.militias) / len(self.militias)
+        total = _total(g.strength for g in self.militias)
+        total /= len(self.militias)
+        return total
 
     def militia_coercion(self) -> np.ndarray:
         """M7/M11: coercion of MPs, from militia strength and cohesion under Iran's direction (FP23-02)."""
         weighted = sum(g.share * g.strength * g.cohesion for g in self.militias)
         return weighted * self.iran.direction
+
+    def militia_exposure(self) -> np.ndarray:
+        """M5: exposure of the US troops present to militia attack this month, for every group.
+
+        Exposure grows with troops relative to the reference force (capped at 4x), to the power
+        ``militia.exposure_exponent``, times the posture's exposure factor (DESIGN M5). Computed
+        once a month: the power is the costliest step of the attack rate.
+        """
+        if self._exposure_month != self.month:
+            share = self.troop_share_power(self.us.troops, 4.0, self.p.militia_exposure_exponent)
+            self._exposure = share * self.posture.exposure_factor
+            self._exposure_month = self.month
+        return self._exposure
+
+    def troop_share_power(self, troops: np.ndarray, cap: float, exponent: np.ndarray) -> np.ndarray:
+        """``min(troops / reference, cap) ** exponent`` per run (read-only, valid this month).
+
+        The power is the costliest array operation of the month, and in most runs troops do not
+        change from one month to the next, so it is recomputed only in the runs where they did.
+        """
+        key = (cap, id(exponent))
+        if key not in self._powers:
+            share = np.minimum(troops / self.p.us_reference_troops, cap)
+            self._powers[key] = (troops.copy(), share ** exponent)
+            return self._powers[key][1]
+        last_troops, powered = self._powers[key]
+        changed = np.flatnonzero(troops != last_troops)
+        if changed.size:
+            t = troops[changed]
+            share = np.minimum(t / self.p.us_reference_troops[changed], cap)
+            powered[changed] = share ** exponent[changed]
+            last_troops[changed] = t
+        return powered
 
     def most_active_group(self) -> np.ndarray:
         """Index of the group with most attacks this month in each run (first on ties)."""
@@ -141,3 +177,12 @@ class DrawdownModel(mesa.Model):
     def state(self) -> SimpleNamespace:
         """A copy of the trajectory variables now, for inspection."""
         return SimpleNamespace(**{k: np.array(v.get(self)) for k, v in TRAJECTORY_VARIABLES.items()})
+
+
+def _total(arrays) -> np.ndarray:
+    """Element-wise sum of arrays into a new array (``sum()`` without its extra pass for ``0 +``)."""
+    arrays = iter(arrays)
+    total = next(arrays).copy()
+    for a in arrays:
+        total += a
+    return total

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from numba import njit
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,12 @@ class OutcomeTracker:
     def record(self, m) -> None:
         """Fold month ``m.month`` of every replica into the running outcomes."""
         t = m.month
-        isis = m.isis.fighters_iraq
-        np.maximum(self.isis_peak, isis, out=self.isis_peak)
-        np.maximum(self.pressure_peak, m.gov.withdrawal_pressure, out=self.pressure_peak)
-        if t > 0:  # month 0 is the starting state; flows count from month 1
-            self.attacks += m.militia_attacks_total()
-            self.fatalities += m.us.fatalities
-            self.leadership_strikes += m.us.strike_leadership
-            self.escalation |= m.us.escalated
-        self.troop_months += m.us.troops
-        _first(self.months_to_resurgence, isis >= self.threshold, t)
-        _first(self.months_to_expulsion, m.gov.exit_demanded, t)
-        _first(self.months_to_vote, m.gov.voted, t)
+        _fold_month(float(t), self.threshold, m.isis.fighters_iraq, m.gov.withdrawal_pressure,
+                    m.militia_attacks_total(), m.us.fatalities, m.us.strike_leadership,
+                    m.us.escalated, m.us.troops, m.gov.exit_demanded, m.gov.voted,
+                    self.isis_peak, self.pressure_peak, self.attacks, self.fatalities,
+                    self.leadership_strikes, self.escalation, self.troop_months,
+                    self.months_to_resurgence, self.months_to_expulsion, self.months_to_vote)
         if self.trajectories is not None:
             for i, var in enumerate(TRAJECTORY_VARIABLES.values()):
                 self.trajectories[i, t] = var.get(m)
@@ -149,8 +144,27 @@ class OutcomeTracker:
         }
 
 
-def _first(months: np.ndarray, happened: np.ndarray, t: int) -> None:
-    """Set ``months`` to ``t`` where ``happened`` for the first time (still NaN)."""
-    new = happened & np.isnan(months)
-    if new.any():
-        months[new] = t
+@njit(cache=True, nogil=True)
+def _fold_month(t, threshold, isis, pressure, attacks, fatalities, leadership, escalated, troops,
+                demanded, voted, isis_peak, pressure_peak, total_attacks, total_fatalities,
+                total_leadership, escalation, troop_months, months_to_resurgence,
+                months_to_expulsion, months_to_vote):  # pragma: no cover - compiled
+    """Fold month ``t`` into the running peaks, totals and first-passage months, per replica.
+
+    Month 0 is the starting state: flows (attacks, deaths, strikes) count from month 1.
+    """
+    for i in range(isis.size):
+        isis_peak[i] = max(isis_peak[i], isis[i])
+        pressure_peak[i] = max(pressure_peak[i], pressure[i])
+        if t > 0:
+            total_attacks[i] += attacks[i]
+            total_fatalities[i] += fatalities[i]
+            total_leadership[i] += leadership[i]
+            escalation[i] |= escalated[i]
+        troop_months[i] += troops[i]
+        if isis[i] >= threshold and np.isnan(months_to_resurgence[i]):
+            months_to_resurgence[i] = t
+        if demanded[i] and np.isnan(months_to_expulsion[i]):
+            months_to_expulsion[i] = t
+        if voted[i] and np.isnan(months_to_vote[i]):
+            months_to_vote[i] = t

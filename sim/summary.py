@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .kernels import histogram_accumulate
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -71,49 +72,48 @@ class SummaryPart:
     bin_squares: np.ndarray | None = None
 
 
-def _bin_index(values: np.ndarray, var, scratch: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Write the bin (0..BINS-1) of each value of one variable into ``out`` and return it.
+def _bin_coordinates(values: np.ndarray, var, out: np.ndarray) -> np.ndarray:
+    """Write each value of one variable mapped to its bin coordinate (0..BINS) into ``out``.
 
     Arithmetic on the declared range, in float32 (vectorised ``log``; ample for 2,048 bins),
-    into preallocated buffers: fresh multi-megabyte temporaries cost more in page faults than
-    the arithmetic. ``fmax``/``fmin`` also send a NaN (a bug upstream) to bin 0, never crash.
+    into a preallocated buffer: fresh multi-megabyte temporaries cost more in page faults than
+    the arithmetic. ``histogram_accumulate`` clips and truncates (a NaN, a bug upstream, goes
+    to bin 0, never crashes).
     """
     if var.log:
         low, high = np.log(var.low), np.log(var.high)
-        np.fmax(values, np.float32(var.low), out=scratch)
-        np.log(scratch, out=scratch)
-        scratch -= np.float32(low)
-        scratch *= np.float32(BINS / (high - low))
+        np.fmax(values, np.float32(var.low), out=out)
+        np.log(out, out=out)
+        out -= np.float32(low)
+        out *= np.float32(BINS / (high - low))
     else:
         low, high = float(var.low), float(var.high)
-        np.multiply(values, np.float32(BINS / (high - low)), out=scratch)
-        scratch -= np.float32(low * BINS / (high - low))
-    np.fmax(scratch, np.float32(0), out=scratch)
-    np.fmin(scratch, np.float32(BINS - 1), out=scratch)
-    np.copyto(out, scratch, casting="unsafe")  # truncates: floor of a non-negative number
+        np.multiply(values, np.float32(BINS / (high - low)), out=out)
+        out -= np.float32(low * BINS / (high - low))
     return out
 
 
 _BUFFERS: dict = {}
 
 
-def _reusable(name: str, shape: tuple, dtype) -> np.ndarray:
+def _reusable(name: str, shape: tuple, dtype, zeros: bool = False) -> np.ndarray:
     """A scratch array kept for the next block of the same shape (this process only).
 
     Fresh multi-megabyte arrays cost page faults on every block; reusing them is measurably
     faster (docs/performance.md). Only scratch space that never leaves the function goes here.
+    ``zeros``: created zero (for accumulators their user leaves zero after use).
     """
     key = (name, shape, np.dtype(dtype).str)
     buf = _BUFFERS.get(key)
     if buf is None:
         for old in [k for k in _BUFFERS if k[0] == name]:
             del _BUFFERS[old]  # one shape per name: memory stays bounded
-        buf = _BUFFERS[key] = np.empty(shape, dtype=dtype)
+        buf = _BUFFERS[key] = (np.zeros if zeros else np.empty)(shape, dtype=dtype)
     return buf
 
 
 def _edges(var) -> np.ndarray:
-    """The ``BINS + 1`` bin edges of a variable (as ``_bin_index`` assigns them)."""
+    """The ``BINS + 1`` bin edges of a variable (as ``_bin_coordinates`` assigns them)."""
     if var.log:
         return np.exp(np.linspace(np.log(var.low), np.log(var.high), BINS + 1))
     return np.linspace(var.low, var.high, BINS + 1)
@@ -134,21 +134,18 @@ def summarise_block(traj: np.ndarray, variables: list[str], exact: bool) -> Summ
         part.values = np.ascontiguousarray(traj, dtype=np.float32)
         return part
     bins, counts, bin_sums, bin_squares = [], [], [], []
-    offsets = (np.arange(months, dtype=np.intp) * BINS)[:, None]
     scratch = _reusable("scratch", (months, runs), np.float32)
-    flat = _reusable("flat", (months, runs), np.intp)
-    values = _reusable("values", (months, runs), np.float64)
+    # accumulators: created zero, and histogram_accumulate leaves them zero
+    count = _reusable("count", (months * BINS,), np.int64, zeros=True)
+    total = _reusable("total", (months * BINS,), np.float64, zeros=True)
+    square = _reusable("square", (months * BINS,), np.float64, zeros=True)
     for i, name in enumerate(variables):
-        _bin_index(traj[i], TRAJECTORY_VARIABLES[name], scratch, flat)
-        flat += offsets
-        np.copyto(values, traj[i])
-        count = np.bincount(flat.ravel(), minlength=months * BINS)
-        nz = np.flatnonzero(count)
+        _bin_coordinates(traj[i], TRAJECTORY_VARIABLES[name], scratch)
+        nz, c, t, sq = histogram_accumulate(scratch, traj[i], BINS, count, total, square)
         bins.append(nz + i * months * BINS)
-        counts.append(count[nz])
-        bin_sums.append(np.bincount(flat.ravel(), weights=values.ravel(), minlength=months * BINS)[nz])
-        values *= values
-        bin_squares.append(np.bincount(flat.ravel(), weights=values.ravel(), minlength=months * BINS)[nz])
+        counts.append(c)
+        bin_sums.append(t)
+        bin_squares.append(sq)
     part.bins = np.concatenate(bins)
     part.counts = np.concatenate(counts)
     part.bin_sums = np.concatenate(bin_sums)

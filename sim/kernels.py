@@ -1,0 +1,123 @@
+"""Compiled inner loops (numba): the shared ones, and the scalar helpers of the actors' kernels.
+
+The actors' mechanisms (``sim/agents.py``) run as compiled loops over the replicas of a block,
+one loop per mechanism, written next to the method it serves: one pass over memory instead of a
+dozen numpy temporaries. Each loop does per element exactly the IEEE operations, in the same
+order, that the vectorised numpy expression did, so results are unchanged bit for bit
+(fingerprinted against the numpy version, and the Poisson walk is pinned by a test against a
+replica-by-replica reference). Transcendental functions (``exp``, ``expm1``, ``log``, ``**``)
+stay in numpy, whose SIMD versions differ from the C library's in the last bits.
+
+Kernels are compiled on first use and cached next to this file (or in numba's user-wide cache
+when the package folder is read-only), so only the first run on a machine pays the compile time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True, inline="always")
+def clip(x, low, high):  # pragma: no cover - compiled
+    """``numpy.clip`` of one number."""
+    return min(max(x, low), high)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def relax(x, target, rate):  # pragma: no cover - compiled
+    """Move ``x`` towards ``target`` by ``rate`` of the gap and keep it in 0..1."""
+    return clip(x + rate * (target - x), 0.0, 1.0)
+
+
+@njit(cache=True, nogil=True)
+def poisson_rates(lam):  # pragma: no cover - compiled
+    """The rates floored at 0, and their negatives (``exp`` of which starts the CDF walk)."""
+    rate = np.empty(lam.size)
+    minus = np.empty(lam.size)
+    for i in range(lam.size):
+        rate[i] = max(lam[i], 0.0)
+        minus[i] = -rate[i]
+    return rate, minus
+
+
+@njit(cache=True, nogil=True)
+def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
+    """Write the Poisson count of each replica into ``out`` by walking its CDF.
+
+    ``term`` holds ``exp(-lam)``. The count is the number of CDF partial sums the uniform ``u``
+    exceeds; a term that underflows to 0 ends the walk. Rates above ``above`` are not walked
+    (count 0 here); returns whether there were any, for the caller's normal approximation.
+    """
+    big = False
+    for i in range(u.size):
+        ui, li = u[i], lam[i]
+        if li > above:
+            big = True
+            out[i] = 0.0
+            continue
+        t = term[i]
+        c = t
+        k = 0.0
+        if ui > c:
+            k = 1.0
+            j = 0.0
+            while True:
+                j += 1.0
+                t *= li / j
+                c += t
+                if ui > c and t > 0.0:
+                    k += 1.0
+                else:
+                    break
+        out[i] = k
+    return big
+
+
+@njit(cache=True, nogil=True)
+def histogram_accumulate(scaled, values, bins, counts, sums, squares):  # pragma: no cover - compiled
+    """Bin one variable's values into per-month histograms, in one pass.
+
+    Args:
+        scaled: (months, runs) float32 bin coordinates (value mapped to 0..bins).
+        values: (months, runs) float32 values.
+        bins: Bins per month.
+        counts, sums, squares: (months * bins,) scratch accumulators, all zero on entry and
+            left zero on return.
+
+    Returns:
+        The non-empty bins (flat index month * bins + bin, ascending) and their runs, sum and
+        sum of squares of the values (float64, summed in run order).
+    """
+    months, runs = scaled.shape
+    top = np.float32(bins - 1)
+    zero = np.float32(0)
+    for m in range(months):
+        base = m * bins
+        for r in range(runs):
+            s = scaled[m, r]
+            # fmax/fmin: a NaN goes to bin 0, never out of range
+            if not s >= zero:
+                s = zero
+            if s > top:
+                s = top
+            b = base + int(s)
+            v = np.float64(values[m, r])
+            counts[b] += 1
+            sums[b] += v
+            squares[b] += v * v
+    filled = 0
+    for b in range(counts.size):
+        if counts[b]:
+            filled += 1
+    index = np.empty(filled, dtype=np.int64)
+    count = np.empty(filled, dtype=np.int64)
+    total = np.empty(filled)
+    square = np.empty(filled)
+    k = 0
+    for b in range(counts.size):
+        if counts[b]:
+            index[k], count[k], total[k], square[k] = b, counts[b], sums[b], squares[b]
+            counts[b], sums[b], squares[b] = 0, 0.0, 0.0
+            k += 1
+    return index, count, total, square
