@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import hashlib
 import os
 import types
@@ -395,11 +396,19 @@ class Scenario(BaseModel):
 
 
 def _posterior_table(file: str):
-    import pandas as pd
+    """The posterior sample ``file`` of ``seeds/`` (read once per process while it is unchanged)."""
     from .paths import seeds_dir
     path = seeds_dir() / file
     if not path.is_file():
         raise ScenarioError(path, "parameters", "posterior file not found; run `iraqsim calibrate` first")
+    stat = path.stat()
+    return _read_posterior(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_posterior(path: str, mtime_ns: int, size: int):
+    """Read a posterior table; cached by path, modification time and size (every block needs it)."""
+    import pandas as pd
     return pd.read_parquet(path)
 
 
