@@ -190,3 +190,20 @@ def test_an_added_scenario_replaces_the_one_of_its_name(tmp_path):
                                                               for p in e.scenario_paths()]
     assert scenarios[0].levers.aid.value == "high" and paths[0] == str(mine)
     assert scenarios[-1].name == "something-else" and len(scenarios) == len(e.scenarios) + 1
+
+
+def test_committed_instructor_keys_match_a_fresh_build(tmp_path):
+    """The keys in docs/exercises come from the model as it is now: a change of results that
+    forgets ``iraqsim exercises build`` fails here (tables and key text; figures are not compared,
+    their bytes depend on the matplotlib version)."""
+    from pathlib import Path
+    committed = Path(__file__).resolve().parents[1] / "docs" / "exercises"
+    if not committed.is_dir():
+        pytest.skip("needs the source tree's docs/exercises")
+    ex.build_keys(tmp_path)
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")
+                   if p.suffix in (".md", ".csv"))
+    assert fresh, "the build wrote no keys"
+    for rel in fresh:
+        assert (committed / rel).read_text() == (tmp_path / rel).read_text(), (
+            f"docs/exercises/{rel} is stale: run `iraqsim exercises build`")
