@@ -85,6 +85,18 @@ class DrawdownModel(mesa.Model):
         if collect:
             self.datacollector.collect(self)
 
+    # mesa >= 3.5 has a Model.scenario property of its own (a mesa Scenario, which it sets in
+    # Model.__init__ and links back with ``scenario.model = self``). Here ``scenario`` is the
+    # iraqsim scenario, a frozen pydantic model, so this plain property replaces mesa's.
+    @property
+    def scenario(self):
+        """The iraqsim scenario (levers, events, horizon) of this block."""
+        return self._iraqsim_scenario
+
+    @scenario.setter
+    def scenario(self, value):
+        self._iraqsim_scenario = value
+
     # ------------------------------------------------------------------ the month
     def step(self):
         """Advance every replica one month, in the fixed phase order."""
@@ -113,9 +125,12 @@ class DrawdownModel(mesa.Model):
         return self.tracker.outcomes(self)
 
     def release(self):
-        """Drop the agents and Mesa's class-level reference to this model (mesa 3.3 leak)."""
+        """Drop the agents and Mesa's class-level reference to this model (mesa 3.3 leak;
+        mesa 3.5 has no such registry)."""
         self.remove_all_agents()
-        mesa.Agent._ids.pop(self, None)
+        registry = getattr(mesa.Agent, "_ids", None)
+        if registry is not None:
+            registry.pop(self, None)
 
     # ------------------------------------------------------------------ readings across groups
     def militia_attacks_total(self) -> np.ndarray:
