@@ -75,10 +75,12 @@ def test_models_are_freed_after_each_block(monkeypatch):
     gc.collect()
     assert len(made) == 3  # one model per block
     assert all(ref() is None for ref in made)
-    assert not any(isinstance(m, Tracked) for m in list(mesa.Agent._ids))
+    assert not any(isinstance(m, Tracked) for m in list(getattr(mesa.Agent, "_ids", {})))
 
 
 def test_release_drops_the_model_from_mesas_agent_registry():
+    if not hasattr(mesa.Agent, "_ids"):
+        pytest.skip("mesa >= 3.5 keeps no class-level registry of models")
     m = DrawdownModel(scenario(horizon_months=2), n_runs=4, seed=1)
     assert m in mesa.Agent._ids
     m.release()
