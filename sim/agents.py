@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 from mesa import Agent
-from numba import njit
 
-from .kernels import clip, poisson_rates, poisson_search, relax
+from .kernels import clip, kernel, poisson_rates, poisson_search, relax
 from .levers import Retaliation
 
 
@@ -79,8 +78,7 @@ class Iran(Agent):
                                  p.iran_isis_threat_half, p.iran_threat_memory,
                                  float(m.events.isis_attack_iran[m.month]))
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _isis_threat_kernel(threat, iraq, syria, half, memory, attack):  # pragma: no cover
         for i in range(threat.size):
             fighters = iraq[i] + syria[i]
@@ -108,8 +106,7 @@ class Iran(Agent):
             p.iran_revenge_weight, p.iran_isis_fear_weight, p.iran_war_fear_weight,
             p.iran_sanctions_weight, p.iran_direction_relax)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _direction_kernel(direction, revenge, troops, war, threat, deterrence, sanctions,
                           revenge_memory, base, presence_weight, war_weight, revenge_weight,
                           isis_fear_weight, war_fear_weight, sanctions_weight,
@@ -135,8 +132,7 @@ class Iran(Agent):
                             p.iran_proxy_influence_weight, p.iran_aid_influence_weight,
                             p.iran_influence_relax)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _vacuum_kernel(influence, troops, reference, militia, direction, aid, base,
                        vacuum_weight, proxy_weight, aid_weight, rate):  # pragma: no cover
         for i in range(influence.size):
@@ -170,8 +166,7 @@ class Militia(Agent):
         """M6: cohesion lost to decapitation recovers over months (RCD20-08)."""
         self._cohesion_kernel(self.cohesion, self.model.p.militia_cohesion_recovery)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _cohesion_kernel(cohesion, recovery):  # pragma: no cover
         for i in range(cohesion.size):
             cohesion[i] += recovery[i] * (1 - cohesion[i])
@@ -182,8 +177,7 @@ class Militia(Agent):
         self._strength_kernel(self.strength, m.iran.direction, m.iran.influence,
                               m.p.militia_strength_growth)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _strength_kernel(strength, direction, influence, growth):  # pragma: no cover
         for i in range(strength.size):
             target = direction[i] + influence[i]
@@ -198,7 +192,7 @@ class Militia(Agent):
         government prevents (RCD20-03, DB24-18). Deaths per attack follow RCD20-02.
         """
         m, p = self.model, self.model.p
-        rate = self._attack_rate(p.militia_base_attack_rate, self.share, m.iran.direction,
+        rate = self._attack_rate_kernel(p.militia_base_attack_rate, self.share, m.iran.direction,
                                  p.militia_war_attack_gain, float(m.events.war[m.month]),
                                  m.militia_exposure(), self.cohesion, self.strength, m.us.deterrence,
                                  p.militia_control_effect, m.gov.militia_control, m.gov.cooperation)
@@ -206,9 +200,8 @@ class Militia(Agent):
         poisson_from_uniform(u[0], rate, out=self.attacks)
         poisson_from_uniform(u[1], self.attacks * p.militia_lethality, out=self.fatalities)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
-    def _attack_rate(base, share, direction, war_gain, war, exposure, cohesion, strength,
+    @kernel
+    def _attack_rate_kernel(base, share, direction, war_gain, war, exposure, cohesion, strength,
                      deterrence, control_effect, control, cooperation):  # pragma: no cover
         rate = np.empty(direction.size)
         for i in range(rate.size):
@@ -222,8 +215,7 @@ class Militia(Agent):
         """M6: a strike on the group's leadership cuts its cohesion where ``hit`` (RCD20-08)."""
         self._decapitate_kernel(self.cohesion, hit, loss)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _decapitate_kernel(cohesion, hit, loss):  # pragma: no cover
         for i in range(cohesion.size):
             if hit[i]:
@@ -278,8 +270,7 @@ class UnitedStates(Agent):
         return self._exit_cap_kernel(self.forced_deadline, self.forced_start, self.forced_from,
                                      float(self.model.month))
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _exit_cap_kernel(deadline, start, start_troops, t):  # pragma: no cover
         cap = np.empty(deadline.size)
         for i in range(cap.size):
@@ -296,8 +287,7 @@ class UnitedStates(Agent):
                                 self.forced_exit_cap(), self.forced_from, self.forced_start,
                                 self.forced_deadline)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _start_exit_kernel(trigger, months, t, troops, cap, start_troops, start,
                            deadline):  # pragma: no cover
         for i in range(trigger.size):
@@ -322,8 +312,7 @@ class UnitedStates(Agent):
                               bool(m.posture.syria_basing), p.us_syria_basing_troops,
                               p.us_syria_raid_capacity)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _capacity_kernel(ct_capacity, syria_capacity, share_powered, troops, advise, cooperation,
                          outside_ct, over_the_horizon, syria_basing, basing_troops,
                          raid_capacity):  # pragma: no cover
@@ -382,8 +371,7 @@ class UnitedStates(Agent):
                                 p.iran_escalation_prob_iran_direct,
                                 p.iran_escalation_prob_commander)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _strike_kernel(proportional, leadership, iran, deterrence, attacks, militia_deaths,
                        troops, threshold, doctrine_proportional, doctrine_leadership,
                        doctrine_iran, scheduled_leadership, decay, gain_proportional,
@@ -399,8 +387,7 @@ class UnitedStates(Agent):
                     + gain_iran[i] * iran[i])
             deterrence[i] = d + min(gain, 1.0) * (1 - d)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _escalation_kernel(escalated, fatalities, leadership, iran, commander, u_escalation,
                            u_deaths, militia_deaths, troops, prob_leadership, prob_iran,
                            prob_commander):  # pragma: no cover
@@ -428,8 +415,7 @@ class UnitedStates(Agent):
             self.will_collapsed |= collapse
             self.start_forced_exit(collapse, p.us_forced_exit_months)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _will_kernel(will, collapse, attacks, control, cooperation, fatalities, collapsed, troops,
                      recovery, initial, loss_per_fatality, loss_passive, threshold):  # pragma: no cover
         """Update will; mark where it collapses now; return whether it did anywhere."""
@@ -487,8 +473,7 @@ class IraqiGovernment(Agent):
                               p.isf_training_gain, p.isf_max_capability,
                               p.isf_decay_without_support, p.isf_enabler_dependence)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _training_kernel(capability, ct, troops, reference, advise, cooperation, aid,
                          cooperation_share, aid_weight, gain, max_capability, decay,
                          enabler_dependence):  # pragma: no cover
@@ -507,8 +492,7 @@ class IraqiGovernment(Agent):
         self._legitimacy_kernel(self.legitimacy, p.iraq_legitimacy_recovery, p.init_legitimacy,
                                 float(m.events.legitimacy_shock[m.month]))
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _legitimacy_kernel(legitimacy, recovery, initial, shock):  # pragma: no cover
         for i in range(legitimacy.size):
             x = legitimacy[i] + (recovery[i] * (initial[i] - legitimacy[i]) - shock)
@@ -525,8 +509,7 @@ class IraqiGovernment(Agent):
                              p.iraq_control_legitimacy_weight, p.iraq_control_iran_weight,
                              p.iraq_control_relax)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _control_kernel(control, legitimacy, influence, legitimacy_weight, iran_weight,
                         rate):  # pragma: no cover
         for i in range(control.size):
@@ -555,8 +538,7 @@ class IraqiGovernment(Agent):
             p.iraq_pressure_jump_iran_direct, p.iraq_pressure_jump_escalation,
             p.iraq_pressure_relax)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _pressure_kernel(pressure, salience, isis, militia_coercion, influence, aid, proportional,
                          leadership, iran_direct, escalated, salience_half, coercion_weight, base,
                          iran_weight, pressure_coercion_weight, threat_weight, aid_weight,
@@ -580,8 +562,7 @@ class IraqiGovernment(Agent):
                                  p.iraq_cooperation_base, p.iraq_cooperation_threat_weight,
                                  p.iraq_cooperation_pressure_weight, p.iraq_cooperation_relax)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _cooperation_kernel(cooperation, salience, pressure, base, threat_weight, pressure_weight,
                             rate):  # pragma: no cover
         for i in range(cooperation.size):
@@ -611,8 +592,7 @@ class IraqiGovernment(Agent):
         if self._demand_kernel(self.exit_demanded, demand, m.us.troops, u_demand, no_demand):
             m.us.start_forced_exit(demand, p.iraq_negotiation_months)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _vote_hazard_kernel(pressure, threshold, hazard):  # pragma: no cover
         """Minus the monthly hazard of a vote (for ``expm1``)."""
         out = np.empty(pressure.size)
@@ -620,8 +600,7 @@ class IraqiGovernment(Agent):
             out[i] = -max(hazard[i] * (pressure[i] - threshold[i]), 0.0)
         return out
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _vote_kernel(voted, troops, u_vote, minus_chance, pressure, threshold, hazard,
                      pm_preference):  # pragma: no cover
         """Parliament votes where the draw falls under the chance; returns minus the demand hazard."""
@@ -634,8 +613,7 @@ class IraqiGovernment(Agent):
             out[i] = -max(h, 0.0)
         return out
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _demand_kernel(demanded, demand, troops, u_demand, minus_chance):  # pragma: no cover
         """The government demands an exit where the draw falls under the chance (new ones in ``demand``)."""
         any_demand = False
@@ -678,8 +656,7 @@ class ISIS(Agent):
                               m.militia_strength_mean(), p.isis_pressure_isf_weight,
                               p.isis_pressure_us_weight, p.militia_pmf_ct_weight)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _pressure_kernel(pressure, isf_ct, us_ct, militia, isf_weight, us_weight,
                          pmf_weight):  # pragma: no cover
         for i in range(pressure.size):
@@ -696,8 +673,7 @@ class ISIS(Agent):
                               float(m.events.syria[m.month]), p.isis_crossing_rate,
                               p.isis_border_effect)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _crossing_kernel(inflow, syria, isf_ct, syria_event, crossing_rate,
                          border_effect):  # pragma: no cover
         for i in range(inflow.size):
@@ -724,8 +700,7 @@ class ISIS(Agent):
                           p.isis_floor)
         np.multiply(p.isis_attacks_per_fighter, self.fighters_iraq, out=self.attack_tempo)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _minus_gap_kernel(pressure, threshold, width):  # pragma: no cover
         """Minus how far CT pressure is below the resurgence threshold, in widths (capped at 50)."""
         out = np.empty(pressure.size)
@@ -733,8 +708,7 @@ class ISIS(Agent):
             out[i] = -clip((threshold[i] - pressure[i]) / width[i], -50.0, 50.0)
         return out
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _iraq_rate_kernel(exp_minus_gap, legitimacy, fighters, pressure, z, growth_rate,
                           grievance_weight, boost, capacity, attrition, noise):  # pragma: no cover
         """Monthly log growth of ISIS in Iraq (M3)."""
@@ -747,8 +721,7 @@ class ISIS(Agent):
                        + noise[i] * z[i] - 0.5 * (noise[i] * noise[i]))
         return rate
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _grow_kernel(fighters, factor, flow, sign, capacity, floor):  # pragma: no cover
         """Fighters times their growth factor, plus (``sign`` 1) or minus (-1) the crossing flow."""
         for i in range(fighters.size):
@@ -770,8 +743,7 @@ class ISIS(Agent):
         self._grow_kernel(self.fighters_syria, rate, self.inflow, -1.0,
                           p.isis_syria_carrying_capacity, p.isis_floor)
 
-    @staticmethod
-    @njit(cache=True, nogil=True)
+    @kernel
     def _syria_rate_kernel(fighters, raids, z, syria_event, growth_rate, capacity, attrition,
                            noise):  # pragma: no cover
         """Monthly log growth of the Syria reservoir (M4)."""

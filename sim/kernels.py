@@ -18,6 +18,14 @@ import numpy as np
 from numba import njit
 
 
+def kernel(fn):
+    """Compile ``fn`` as an actor's static ``_..._kernel``: a mechanism's loop over the replicas.
+
+    Cached on disk (``cache=True``), so a process only loads it.
+    """
+    return staticmethod(njit(cache=True, nogil=True)(fn))
+
+
 @njit(cache=True, nogil=True, inline="always")
 def clip(x, low, high):  # pragma: no cover - compiled
     """``numpy.clip`` of one number."""
