@@ -49,6 +49,8 @@ class DrawdownModel(mesa.Model):
     def __init__(self, scenario=None, n_runs: int = 1, params: dict | None = None,
                  keep_trajectories: bool = False, collect: bool = False,
                  seed=None, rng=None):
+        if seed is not None and rng is None:  # same Generator; mesa >= 3.5 deprecates seed=
+            seed, rng = None, seed
         super().__init__(seed=seed, rng=rng)
         from .scenario import Scenario  # local: scenario imports model-side modules
 
