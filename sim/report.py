@@ -228,13 +228,18 @@ def _band(res, var):
     return q[q["variable"] == var]
 
 
+def _variable_grid(n: int):
+    """A figure with one small panel per variable, three to a row, sharing the date axis."""
+    cols = 3
+    rows = int(np.ceil(n / cols))
+    return plt.subplots(rows, cols, figsize=(11, 2.6 * rows), sharex=True,
+                        constrained_layout=True, squeeze=False)
+
+
 def fan_chart_figure(res, variables=None, ylims: dict | None = None, color: str = "#1f77b4"):
     """Fan charts of one scenario: median, 50% and 90% bands by calendar date (a figure)."""
     variables = variables or FAN_VARIABLES
-    cols = 3
-    rows = int(np.ceil(len(variables) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), sharex=True,
-                             constrained_layout=True, squeeze=False)
+    fig, axes = _variable_grid(len(variables))
     for ax, var in zip(axes.ravel(), variables):
         b = _band(res, var)
         ax.fill_between(b["date"], b["p05"], b["p95"], alpha=0.18, color=color, lw=0, label="90% of runs")
@@ -256,10 +261,7 @@ def fan_chart_figure(res, variables=None, ylims: dict | None = None, color: str 
 def median_paths_figure(comparison, variables=None):
     """Every scenario's median and 50% band on shared axes, by calendar date (a figure)."""
     variables = variables or FAN_VARIABLES
-    cols = 3
-    rows = int(np.ceil(len(variables) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), sharex=True,
-                             constrained_layout=True, squeeze=False)
+    fig, axes = _variable_grid(len(variables))
     for ax, var in zip(axes.ravel(), variables):
         for i, (name, res) in enumerate(zip(comparison.names, comparison.results)):
             b = _band(res, var)
