@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Agent
 
-from .kernels import clip, kernel, poisson_rates, poisson_search, relax
+from .kernels import clip, kernel, poisson_minus_rates, poisson_search, relax
 from .levers import Retaliation
 
 
@@ -37,14 +37,15 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray | None 
     random numbers. Inversion uses exactly one uniform per count: the count is monotone in the
     rate for a given uniform, so scenarios compare run by run. Written into ``out`` if given.
     """
-    lam, term = poisson_rates(lam)
+    term = poisson_minus_rates(lam)
     np.exp(term, out=term)
-    k = np.empty_like(lam) if out is None else out
+    k = np.empty(lam.size) if out is None else out
     if poisson_search(u, lam, term, POISSON_NORMAL_ABOVE, k):  # compiled CDF walk per replica
         from scipy.special import ndtri
-        big = lam > POISSON_NORMAL_ABOVE
-        approx = np.floor(lam + np.sqrt(lam) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)) + 0.5)
-        k[big] = np.maximum(approx, 0.0)[big]
+        big = np.flatnonzero(lam > POISSON_NORMAL_ABOVE)
+        rate = lam[big]
+        approx = np.floor(rate + np.sqrt(rate) * ndtri(np.clip(u[big], 1e-12, 1 - 1e-12)) + 0.5)
+        k[big] = np.maximum(approx, 0.0)
     return k
 
 

@@ -38,47 +38,64 @@ def relax(x, target, rate):  # pragma: no cover - compiled
     return clip(x + rate * (target - x), 0.0, 1.0)
 
 
+#: CDF terms every replica sums without branching before the walk goes on where it must: the
+#: counts of the model are mostly 0-4, and a branch-free first pass avoids one mispredicted exit
+#: per replica (measured fastest among 2..8 in docs/performance.md).
+POISSON_PREFIX = 5
+
+
 @njit(cache=True, nogil=True)
-def poisson_rates(lam):  # pragma: no cover - compiled
-    """The rates floored at 0, and their negatives (``exp`` of which starts the CDF walk)."""
-    rate = np.empty(lam.size)
+def poisson_minus_rates(lam):  # pragma: no cover - compiled
+    """Minus the rates floored at 0 (``exp`` of which starts the CDF walk)."""
     minus = np.empty(lam.size)
     for i in range(lam.size):
-        rate[i] = max(lam[i], 0.0)
-        minus[i] = -rate[i]
-    return rate, minus
+        minus[i] = -max(lam[i], 0.0)
+    return minus
 
 
 @njit(cache=True, nogil=True)
 def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
     """Write the Poisson count of each replica into ``out`` by walking its CDF.
 
-    ``term`` holds ``exp(-lam)``. The count is the number of CDF partial sums the uniform ``u``
-    exceeds; a term that underflows to 0 ends the walk. Rates above ``above`` are not walked
-    (count 0 here); returns whether there were any, for the caller's normal approximation.
+    ``term`` holds ``exp(-max(lam, 0))``. The count is the number of CDF partial sums the
+    uniform ``u`` exceeds; a term that underflows to 0 ends the walk. Rates above ``above`` are
+    not walked (count 0 here); returns whether there were any, for the caller's normal
+    approximation.
+
+    Two passes, the same partial sums: the first sums ``POISSON_PREFIX`` terms in every replica
+    without a branch (the sums only grow, so counting the ones below ``u`` equals walking until
+    the first one above it); the second walks on, term by term, only where all of those were
+    below ``u``.
     """
+    for i in range(u.size):
+        ui, li = u[i], max(lam[i], 0.0)
+        t = term[i]
+        c = t
+        k = 1.0 if ui > c else 0.0
+        for j in range(1, POISSON_PREFIX):
+            t *= li / j
+            c += t
+            k += 1.0 if ui > c and t > 0.0 else 0.0
+        out[i] = k
     big = False
     for i in range(u.size):
-        ui, li = u[i], lam[i]
+        ui, li = u[i], max(lam[i], 0.0)
         if li > above:
             big = True
             out[i] = 0.0
-            continue
-        t = term[i]
-        c = t
-        k = 0.0
-        if ui > c:
-            k = 1.0
+        elif out[i] == POISSON_PREFIX:
+            t = term[i]
+            c = t
             j = 0.0
             while True:
                 j += 1.0
                 t *= li / j
                 c += t
-                if ui > c and t > 0.0:
-                    k += 1.0
-                else:
-                    break
-        out[i] = k
+                if j >= POISSON_PREFIX:
+                    if ui > c and t > 0.0:
+                        out[i] += 1.0
+                    else:
+                        break
     return big
 
 
