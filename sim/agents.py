@@ -152,6 +152,7 @@ class Militia(Agent):
         self.name = name
         self.share = share
         self.stream = model.streams[f"militia:{name}"]
+        self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
         self.strength = np.ones(n)
         self.cohesion = np.ones(n)
         self.attacks = np.zeros(n)
@@ -197,7 +198,7 @@ class Militia(Agent):
                                  p.militia_war_attack_gain, float(m.events.war[m.month]),
                                  m.militia_exposure(), self.cohesion, self.strength, m.us.deterrence,
                                  p.militia_control_effect, m.gov.militia_control, m.gov.cooperation)
-        u = self.stream.random((2, m.n_runs))
+        u = self.stream.random(out=self.draws)
         poisson_from_uniform(u[0], rate, out=self.attacks)
         poisson_from_uniform(u[1], self.attacks * p.militia_lethality, out=self.fatalities)
 
@@ -230,6 +231,7 @@ class UnitedStates(Agent):
         super().__init__(model)
         p, n = model.p, model.n_runs
         self.stream = model.streams["us"]
+        self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
         self.chosen_troops = np.full(n, float(model.posture.initial_troops()))
         self.troops = self.chosen_troops.copy()
         self.ct_capacity = np.zeros(n)
@@ -343,8 +345,8 @@ class UnitedStates(Agent):
         t = m.month
         attacks = m.militia_attacks_total()
         militia_deaths = m.militia_fatalities_total()
-        u_escalation = self.stream.random(m.n_runs)
-        u_deaths = poisson_from_uniform(self.stream.random(m.n_runs), p.iran_escalation_lethality)
+        u_escalation, u_deaths = self.stream.random(out=self.draws)
+        u_deaths = poisson_from_uniform(u_deaths, p.iran_escalation_lethality)
 
         doctrine = m.retaliation
         commander = m.events.strike_iranian_commander[t] > 0
@@ -439,6 +441,7 @@ class IraqiGovernment(Agent):
         super().__init__(model)
         p, n = model.p, model.n_runs
         self.stream = model.streams["iraq"]
+        self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
         self.isf_capability = p.init_isf_capability.copy()
         self.isf_ct = self.isf_capability.copy()  # recomputed by training before ISIS reads it
         self.withdrawal_pressure = p.init_withdrawal_pressure.copy()
@@ -579,8 +582,7 @@ class IraqiGovernment(Agent):
         (DB24-10: committees and slow talks), which overrides the US posture.
         """
         m, p = self.model, self.model.p
-        u_vote = self.stream.random(m.n_runs)
-        u_demand = self.stream.random(m.n_runs)
+        u_vote, u_demand = self.stream.random(out=self.draws)
         # chances are 1 - exp(-hazard); expm1 stays in numpy (its SIMD bits, see sim.kernels)
         no_vote = self._vote_hazard_kernel(self.withdrawal_pressure, p.iraq_vote_threshold,
                                            p.iraq_vote_hazard)
@@ -632,6 +634,7 @@ class ISIS(Agent):
         super().__init__(model)
         p, n = model.p, model.n_runs
         self.stream = model.streams["isis"]
+        self.draws = np.empty((2, n))  # this month's normals, refilled in place
         self.fighters_iraq = p.init_isis_iraq.copy()
         self.fighters_syria = p.init_isis_syria.copy()
         self.ct_pressure = np.zeros(n)
@@ -640,7 +643,7 @@ class ISIS(Agent):
 
     def step(self):
         """ISIS's month: feel CT pressure, cross from Syria, grow or shrink."""
-        z = self.stream.standard_normal((2, self.model.n_runs))
+        z = self.stream.standard_normal(out=self.draws)
         self.counter_terrorism_pressure()
         self.cross_from_syria()
         self.grow_in_iraq(z[0])
