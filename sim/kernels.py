@@ -100,49 +100,65 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def histogram_accumulate(scaled, values, bins, counts, sums, squares):  # pragma: no cover - compiled
-    """Bin one variable's values into per-month histograms, in one pass.
+def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, mins,
+                         maxs):  # pragma: no cover - compiled
+    """Bin one variable's values into per-month histograms, and sum them, in one pass.
 
     Args:
-        scaled: (months, runs) float32 bin coordinates (value mapped to 0..bins).
+        coords: (months, runs) float32: the values (linear bins) or their logs (log bins).
         values: (months, runs) float32 values.
+        log: Whether the bins are log-spaced. A value's bin coordinate (0..bins) is
+            ``(coords - shift) * scale`` for log bins and ``coords * scale - shift`` otherwise,
+            in float32; clipped to the first and last bin (a NaN goes to bin 0).
+        shift, scale: float32 constants of that map.
         bins: Bins per month.
-        counts, sums, squares: (months * bins,) scratch accumulators, all zero on entry and
-            left zero on return.
+        acc: (months * bins, 3) float64 scratch (count, sum, sum of squares per bin: one cache
+            line per update), all zero on entry and left zero on return.
+        sums, mins, maxs: (months,) outputs: each month's sum over the runs (float64, in run
+            order) and its smallest and largest value (NaN if any value is NaN).
 
     Returns:
         The non-empty bins (flat index month * bins + bin, ascending) and their runs, sum and
         sum of squares of the values (float64, summed in run order).
     """
-    months, runs = scaled.shape
+    months, runs = coords.shape
     top = np.float32(bins - 1)
     zero = np.float32(0)
     for m in range(months):
         base = m * bins
+        total = 0.0
+        low = np.float32(np.inf)
+        high = np.float32(-np.inf)
         for r in range(runs):
-            s = scaled[m, r]
-            # fmax/fmin: a NaN goes to bin 0, never out of range
+            x = values[m, r]
+            s = (coords[m, r] - shift) * scale if log else coords[m, r] * scale - shift
             if not s >= zero:
                 s = zero
             if s > top:
                 s = top
             b = base + int(s)
-            v = np.float64(values[m, r])
-            counts[b] += 1
-            sums[b] += v
-            squares[b] += v * v
+            v = np.float64(x)
+            acc[b, 0] += 1.0
+            acc[b, 1] += v
+            acc[b, 2] += v * v
+            total += v
+            low = min(low, x)
+            high = max(high, x)
+        sums[m] = total
+        mins[m] = np.float32(np.nan) if np.isnan(total) else low
+        maxs[m] = np.float32(np.nan) if np.isnan(total) else high
     filled = 0
-    for b in range(counts.size):
-        if counts[b]:
+    for b in range(acc.shape[0]):
+        if acc[b, 0]:
             filled += 1
     index = np.empty(filled, dtype=np.int64)
     count = np.empty(filled, dtype=np.int64)
-    total = np.empty(filled)
+    total_ = np.empty(filled)
     square = np.empty(filled)
     k = 0
-    for b in range(counts.size):
-        if counts[b]:
-            index[k], count[k], total[k], square[k] = b, counts[b], sums[b], squares[b]
-            counts[b], sums[b], squares[b] = 0, 0.0, 0.0
+    for b in range(acc.shape[0]):
+        if acc[b, 0]:
+            index[k], count[k], total_[k], square[k] = b, int(acc[b, 0]), acc[b, 1], acc[b, 2]
+            acc[b, 0], acc[b, 1], acc[b, 2] = 0.0, 0.0, 0.0
             k += 1
-    return index, count, total, square
+    return index, count, total_, square

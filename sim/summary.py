@@ -72,25 +72,18 @@ class SummaryPart:
     bin_squares: np.ndarray | None = None
 
 
-def _bin_coordinates(values: np.ndarray, var, out: np.ndarray) -> np.ndarray:
-    """Write each value of one variable mapped to its bin coordinate (0..BINS) into ``out``.
+def _coordinate_map(var) -> tuple[bool, np.float32, np.float32]:
+    """How ``histogram_accumulate`` maps a variable's values to bin coordinates (0..BINS).
 
-    Arithmetic on the declared range, in float32 (vectorised ``log``; ample for 2,048 bins),
-    into a preallocated buffer: fresh multi-megabyte temporaries cost more in page faults than
-    the arithmetic. ``histogram_accumulate`` clips and truncates (a NaN, a bug upstream, goes
-    to bin 0, never crashes).
+    Returns ``(log, shift, scale)``: the coordinate is ``(log(max(v, low)) - shift) * scale``
+    for log-spaced bins and ``v * scale - shift`` otherwise, in float32 (ample for 2,048 bins)
+    over the declared range.
     """
     if var.log:
         low, high = np.log(var.low), np.log(var.high)
-        np.fmax(values, np.float32(var.low), out=out)
-        np.log(out, out=out)
-        out -= np.float32(low)
-        out *= np.float32(BINS / (high - low))
-    else:
-        low, high = float(var.low), float(var.high)
-        np.multiply(values, np.float32(BINS / (high - low)), out=out)
-        out -= np.float32(low * BINS / (high - low))
-    return out
+        return True, np.float32(low), np.float32(BINS / (high - low))
+    low, high = float(var.low), float(var.high)
+    return False, np.float32(low * BINS / (high - low)), np.float32(BINS / (high - low))
 
 
 _BUFFERS: dict = {}
@@ -113,7 +106,7 @@ def _reusable(name: str, shape: tuple, dtype, zeros: bool = False) -> np.ndarray
 
 
 def _edges(var) -> np.ndarray:
-    """The ``BINS + 1`` bin edges of a variable (as ``_bin_coordinates`` assigns them)."""
+    """The ``BINS + 1`` bin edges of a variable (as ``_coordinate_map`` assigns them)."""
     if var.log:
         return np.exp(np.linspace(np.log(var.low), np.log(var.high), BINS + 1))
     return np.linspace(var.low, var.high, BINS + 1)
@@ -128,20 +121,26 @@ def summarise_block(traj: np.ndarray, variables: list[str], exact: bool) -> Summ
         exact: Keep the values (exact mode) instead of binning them.
     """
     n_var, months, runs = traj.shape
-    part = SummaryPart(runs=runs, sums=traj.sum(axis=2, dtype=np.float64),
-                       mins=traj.min(axis=2), maxs=traj.max(axis=2))
     if exact:
-        part.values = np.ascontiguousarray(traj, dtype=np.float32)
-        return part
+        return SummaryPart(runs=runs, sums=traj.sum(axis=2, dtype=np.float64),
+                           mins=traj.min(axis=2), maxs=traj.max(axis=2),
+                           values=np.ascontiguousarray(traj, dtype=np.float32))
+    part = SummaryPart(runs=runs, sums=np.empty((n_var, months)),
+                       mins=np.empty((n_var, months), np.float32),
+                       maxs=np.empty((n_var, months), np.float32))
     bins, counts, bin_sums, bin_squares = [], [], [], []
-    scratch = _reusable("scratch", (months, runs), np.float32)
-    # accumulators: created zero, and histogram_accumulate leaves them zero
-    count = _reusable("count", (months * BINS,), np.int64, zeros=True)
-    total = _reusable("total", (months * BINS,), np.float64, zeros=True)
-    square = _reusable("square", (months * BINS,), np.float64, zeros=True)
+    logs = _reusable("logs", (months, runs), np.float32)
+    # count, sum and sum of squares per bin: created zero, and histogram_accumulate leaves them zero
+    acc = _reusable("accumulators", (months * BINS, 3), np.float64, zeros=True)
     for i, name in enumerate(variables):
-        _bin_coordinates(traj[i], TRAJECTORY_VARIABLES[name], scratch)
-        nz, c, t, sq = histogram_accumulate(scratch, traj[i], BINS, count, total, square)
+        var = TRAJECTORY_VARIABLES[name]
+        log, shift, scale = _coordinate_map(var)
+        values = traj[i]
+        coords = values
+        if log:  # the logs in numpy (vectorised), the rest in the loop
+            coords = np.log(np.fmax(values, np.float32(var.low), out=logs), out=logs)
+        nz, c, t, sq = histogram_accumulate(coords, values, log, shift, scale, BINS, acc,
+                                            part.sums[i], part.mins[i], part.maxs[i])
         bins.append(nz + i * months * BINS)
         counts.append(c)
         bin_sums.append(t)
