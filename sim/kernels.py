@@ -162,3 +162,13 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
             acc[b, 0], acc[b, 1], acc[b, 2] = 0.0, 0.0, 0.0
             k += 1
     return index, count, total_, square
+
+
+@njit(cache=True, nogil=True)
+def histogram_merge(bins, counts, sums, squares, hist, hist_sums, hist_squares):  # pragma: no cover - compiled
+    """Add a block's non-empty bins (flat indices ``bins``, each once) into the job's histograms."""
+    for k in range(bins.size):
+        b = bins[k]
+        hist[b] += counts[k]
+        hist_sums[b] += sums[k]
+        hist_squares[b] += squares[k]

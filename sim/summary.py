@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .kernels import histogram_accumulate
+from .kernels import histogram_accumulate, histogram_merge
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -196,9 +196,9 @@ class TrajectorySummary:
         else:
             if part.bins is None:
                 raise ValueError("a histogram summary needs histogram parts (bins)")
-            self.hist.reshape(-1)[part.bins] += part.counts
-            self.hist_sums.reshape(-1)[part.bins] += part.bin_sums
-            self.hist_squares.reshape(-1)[part.bins] += part.bin_squares
+            histogram_merge(part.bins, part.counts, part.bin_sums, part.bin_squares,
+                            self.hist.reshape(-1), self.hist_sums.reshape(-1),
+                            self.hist_squares.reshape(-1))
         self.count += part.runs
 
     def means(self) -> np.ndarray:
