@@ -215,7 +215,7 @@ def test_worker_scaling(benchmark, perf, baseline, workers, tmp_path):
 BLOCKS = "Block size (one process, 131,072 runs of baseline.yaml per size (32,768 with --perf-quick), quantile bands on)"
 
 
-@pytest.mark.parametrize("size", [1024, 2048, 4096, 8192, 16384, 32768])
+@pytest.mark.parametrize("size", [1024, 2048, 4096, 8192, 10_000, 16384, 32768])
 def test_block_size(benchmark, perf, baseline, size, monkeypatch):
     """Throughput of ``run_block`` at other block sizes (results differ; only speed is compared)."""
     total = 2**15 if perf.quick else 2**17
@@ -231,7 +231,7 @@ def test_block_size(benchmark, perf, baseline, size, monkeypatch):
         cpu.append(time.process_time() - t)
 
     benchmark.pedantic(job, rounds=2, iterations=1)
-    run_months = total * baseline.horizon_months
+    run_months = total // size * size * baseline.horizon_months
     perf.record(BLOCKS, f"{size:,}" + (" (chosen)" if size == chosen else ""),
                 run_months_per_CPU_s=run_months / min(cpu),
                 smallest_job_seconds=min(cpu) * size / total)
