@@ -38,9 +38,9 @@ from .outcomes import TRAJECTORY_VARIABLES
 from .summary import SummaryPart, TrajectorySummary, _reusable, summarise_block, use_exact
 
 #: Replicas per block. Measured (docs/performance.md, ``pytest benchmarks -k block_size``):
-#: throughput per CPU second rises steeply up to 8,192 and falls again beyond (cache); every
-#: job computes at least one full block, which costs ~0.25 s. Changing it changes every
-#: result, so it is recorded in the provenance.
+#: throughput per CPU second rises steeply up to 8,192 and changes by ~10% at most beyond it;
+#: every job computes whole blocks (at least one, ~0.12 s). Changing it changes every result,
+#: so it is recorded in the provenance.
 BLOCK_SIZE = 8192
 #: Outcome rows buffered into one Parquet row group (bounded, ~15 MB).
 ROW_GROUP_RUNS = 65_536
