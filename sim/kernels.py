@@ -65,7 +65,7 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
     Two passes, the same partial sums: the first sums ``POISSON_PREFIX`` terms in every replica
     without a branch (the sums only grow, so counting the ones below ``u`` equals walking until
     the first one above it); the second walks on, term by term, only where all of those were
-    below ``u``.
+    below ``u`` (recomputing the first terms, which gives the same sums).
     """
     for i in range(u.size):
         ui, li = u[i], max(lam[i], 0.0)
@@ -126,9 +126,10 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
     zero = np.float32(0)
     for m in range(months):
         base = m * bins
-        total = 0.0
+        month_sum = 0.0
         low = np.float32(np.inf)
         high = np.float32(-np.inf)
+        nan = False
         for r in range(runs):
             x = values[m, r]
             s = (coords[m, r] - shift) * scale if log else coords[m, r] * scale - shift
@@ -141,27 +142,28 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
             acc[b, 0] += 1.0
             acc[b, 1] += v
             acc[b, 2] += v * v
-            total += v
+            month_sum += v
             low = min(low, x)
             high = max(high, x)
-        sums[m] = total
-        mins[m] = np.float32(np.nan) if np.isnan(total) else low
-        maxs[m] = np.float32(np.nan) if np.isnan(total) else high
+            nan |= x != x
+        sums[m] = month_sum
+        mins[m] = np.float32(np.nan) if nan else low
+        maxs[m] = np.float32(np.nan) if nan else high
     filled = 0
     for b in range(acc.shape[0]):
         if acc[b, 0]:
             filled += 1
     index = np.empty(filled, dtype=np.int64)
     count = np.empty(filled, dtype=np.int64)
-    total_ = np.empty(filled)
+    total = np.empty(filled)
     square = np.empty(filled)
     k = 0
     for b in range(acc.shape[0]):
         if acc[b, 0]:
-            index[k], count[k], total_[k], square[k] = b, int(acc[b, 0]), acc[b, 1], acc[b, 2]
+            index[k], count[k], total[k], square[k] = b, int(acc[b, 0]), acc[b, 1], acc[b, 2]
             acc[b, 0], acc[b, 1], acc[b, 2] = 0.0, 0.0, 0.0
             k += 1
-    return index, count, total_, square
+    return index, count, total, square
 
 
 @njit(cache=True, nogil=True)
