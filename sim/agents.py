@@ -346,7 +346,6 @@ class UnitedStates(Agent):
         attacks = m.militia_attacks_total()
         militia_deaths = m.militia_fatalities_total()
         u_escalation, u_deaths = self.stream.random(out=self.draws)
-        u_deaths = poisson_from_uniform(u_deaths, p.iran_escalation_lethality)
 
         doctrine = m.retaliation
         commander = m.events.strike_iranian_commander[t] > 0
@@ -368,11 +367,15 @@ class UnitedStates(Agent):
             for group in m.militias:
                 group.decapitate(self.strike_proportional, p.militia_proportional_loss)
 
-        self._escalation_kernel(self.escalated, self.fatalities, self.strike_leadership,
-                                self.strike_iran, bool(commander), u_escalation, u_deaths,
-                                militia_deaths, self.troops, p.iran_escalation_prob_leadership,
-                                p.iran_escalation_prob_iran_direct,
-                                p.iran_escalation_prob_commander)
+        hit = self._escalation_kernel(self.escalated, self.fatalities, self.strike_leadership,
+                                      self.strike_iran, bool(commander), u_escalation,
+                                      militia_deaths, self.troops,
+                                      p.iran_escalation_prob_leadership,
+                                      p.iran_escalation_prob_iran_direct,
+                                      p.iran_escalation_prob_commander)
+        if hit.size:  # deaths from Iran's strikes, drawn only where one hit US troops
+            self.fatalities[hit] += poisson_from_uniform(u_deaths[hit],
+                                                         p.iran_escalation_lethality[hit])
 
     @kernel
     def _strike_kernel(proportional, leadership, iran, deterrence, attacks, militia_deaths,
@@ -392,16 +395,28 @@ class UnitedStates(Agent):
 
     @kernel
     def _escalation_kernel(escalated, fatalities, leadership, iran, commander, u_escalation,
-                           u_deaths, militia_deaths, troops, prob_leadership, prob_iran,
+                           militia_deaths, troops, prob_leadership, prob_iran,
                            prob_commander):  # pragma: no cover
-        """Iran's direct strikes after leadership strikes or strikes on Iran, and US deaths (M6)."""
+        """Iran's direct strikes after leadership strikes or strikes on Iran (M6).
+
+        Sets this month's US deaths to the militias' toll and returns the runs where a strike
+        hit US troops present (their deaths are added by the caller).
+        """
+        hits = 0
         for i in range(troops.size):
             p_escalate = prob_leadership[i] * leadership[i] + prob_iran[i] * iran[i]
             if commander:
                 p_escalate = max(p_escalate, prob_commander[i])
             escalated[i] = u_escalation[i] < p_escalate
-            deaths = u_deaths[i] if escalated[i] and troops[i] > 0 else 0.0
-            fatalities[i] = militia_deaths[i] + deaths
+            fatalities[i] = militia_deaths[i]
+            hits += escalated[i] and troops[i] > 0
+        hit = np.empty(hits, dtype=np.int64)
+        k = 0
+        for i in range(troops.size):
+            if escalated[i] and troops[i] > 0:
+                hit[k] = i
+                k += 1
+        return hit
 
     # ---------------------------------------------------------------- domestic will (M10)
     def update_will(self):

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 from mesa import DataCollector
+from numba import njit
 
 from .agents import ISIS, Iran, IraqiGovernment, Militia, UnitedStates
 from .events import EventSeries
@@ -151,8 +152,11 @@ class DrawdownModel(mesa.Model):
 
     def militia_coercion(self) -> np.ndarray:
         """M7/M11: coercion of MPs, from militia strength and cohesion under Iran's direction (FP23-02)."""
-        weighted = sum(g.share * g.strength * g.cohesion for g in self.militias)
-        return weighted * self.iran.direction
+        coercion = np.zeros(self.n_runs)
+        for g in self.militias:
+            _add_weighted_product(coercion, g.share, g.strength, g.cohesion)
+        coercion *= self.iran.direction
+        return coercion
 
     def militia_exposure(self) -> np.ndarray:
         """M5: exposure of the US troops present to militia attack this month, for every group.
@@ -194,6 +198,13 @@ class DrawdownModel(mesa.Model):
     def state(self) -> SimpleNamespace:
         """A copy of the trajectory variables now, for inspection."""
         return SimpleNamespace(**{k: np.array(v.get(self)) for k, v in TRAJECTORY_VARIABLES.items()})
+
+
+@njit(cache=True, nogil=True)
+def _add_weighted_product(total, weight, a, b):  # pragma: no cover - compiled
+    """``total += weight * a * b`` in one pass (same operations and order as numpy's)."""
+    for i in range(total.size):
+        total[i] += weight * a[i] * b[i]
 
 
 def _total(arrays) -> np.ndarray:
