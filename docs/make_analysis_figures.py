@@ -86,8 +86,10 @@ def main() -> int:
         for outcome in ("isis_peak", "us_fatalities"):
             shutil.copy(work / "sens" / "plots" / f"{outcome}.png",
                         FIGURES / f"sensitivity_{outcome}.png")
-        mo = sensitivity(sc, ["isis_peak"], method="morris")
+        print("\n== sensitivity: morris, 1,024 trajectories (as quoted in the page)")
+        mo = sensitivity(sc, method="morris", samples=1024)
         print(mo.indices.round(3).to_string(index=False))
+        print(f"({mo.provenance['evaluations']} evaluations)")
 
         print("\n== discover: resurgence, two PRIM boxes")
         di = discover(sc, "resurgence", boxes=2)

@@ -141,7 +141,7 @@ class Calibration:
                 "target_pass_rates": self.target_pass,
                 "priors": {k: {"dist": "uniform", "low": p.dist.low, "high": p.dist.high,
                                "why": p.why} for k, p in self.priors.items()},
-                "iraqsim_version": __version__}
+                "block_size": BLOCK_SIZE, "iraqsim_version": __version__}
 
     def save(self, path: str | Path) -> Path:
         """Write the posterior sample to ``path`` (Parquet; metadata under ``iraqsim``)."""

@@ -73,6 +73,7 @@ def test_save_and_plot_write_the_posterior_with_its_metadata(small, tmp_path):
     assert list(table.columns) == list(PRIORS) and len(table) == cal.accepted
     meta = read_posterior_metadata(path)
     assert meta["draws"] == DRAWS and meta["accepted"] == cal.accepted
+    assert meta["block_size"] == BLOCK_SIZE
     assert meta["acceptance_rate"] == pytest.approx(cal.acceptance_rate)
     png = plot_calibration(cal, tmp_path / "fig" / "prior_posterior.png")
     assert png.stat().st_size > 10_000
@@ -88,6 +89,7 @@ def test_the_committed_posterior_is_a_calibration_of_the_priors():
     meta = read_posterior_metadata(path)
     assert meta["accepted"] == len(table) and 0 < meta["acceptance_rate"] < 1
     assert meta["draws"] >= 100_000
+    assert meta.get("block_size") == BLOCK_SIZE, "calibrated with another engine block size: rerun `iraqsim calibrate`"
     # the history pins down ISIS attrition: the posterior is far narrower than the prior
     v = table["isis.attrition_rate"]
     prior = PRIORS["isis.attrition_rate"].dist

@@ -43,6 +43,9 @@ DEFAULT_OUTCOMES = ("isis_peak", "resurgence", "us_fatalities", "expelled")
 EPS = 0.001
 #: Morris grid levels.
 MORRIS_LEVELS = 4
+#: Default Sobol base samples / Morris trajectories: the largest power of two (Sobol sequences
+#: balance at powers of two) within one engine block.
+DEFAULT_SAMPLES = 1 << (BLOCK_SIZE.bit_length() - 1)
 
 
 def sensitivity_outcomes() -> list[str]:
@@ -185,8 +188,8 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
         method: ``sobol`` (first-order and total indices, Saltelli sampling without second-order
             terms) or ``morris`` (elementary effects, ``MORRIS_LEVELS`` levels).
         samples: Sobol base sample size (a power of two) or number of Morris trajectories.
-            Default ``BLOCK_SIZE``: with one replica per base sample the cost is one block per
-            design matrix, so up to ``BLOCK_SIZE`` samples cost the same.
+            Default ``DEFAULT_SAMPLES`` (8,192): the largest power of two that fits one engine
+            block, so with one replica per base sample each design matrix costs one block.
         seed: Seed of the design, the bootstrap and the model (default: the scenario's).
         parameters: A subset of the uncertain parameters (default: all).
         workers: Local worker processes.
@@ -208,7 +211,7 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
         raise ScenarioError("--method", method, f"unknown method; allowed: {', '.join(METHODS)}")
     outcomes = check_outcomes(outcomes)
     seed = int(scenario.seed if seed is None else seed)
-    samples = BLOCK_SIZE if samples is None else int(samples)
+    samples = DEFAULT_SAMPLES if samples is None else int(samples)
     if samples < 2:
         raise ScenarioError("--samples", str(samples), "need at least 2 samples")
     if method == "sobol" and samples & (samples - 1):

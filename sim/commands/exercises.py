@@ -37,7 +37,7 @@ def register(sub):
     a.set_defaults(func=cmd_copy)
 
     a = actions.add_parser("build", help="regenerate the sheets and instructor keys from real runs")
-    a.add_argument("--runs", type=int, help="runs per scenario (default 8192)")
+    a.add_argument("--runs", type=int, help="runs per scenario (default 10000)")
     a.add_argument("--seed", type=int, help="seed (default: the scenarios' seed)")
     a.add_argument("--out", default="docs/exercises", help="folder (default: docs/exercises)")
     a.add_argument("--only", type=int, nargs="+", metavar="N", help="build only these exercises")

@@ -14,7 +14,7 @@ def register(sub):
                    help=f"outcome to analyse, repeatable (default: {', '.join(DEFAULT_OUTCOMES)})")
     p.add_argument("--method", default="sobol", help="sobol (default) or morris")
     p.add_argument("--samples", type=int, help="Sobol base samples (a power of two) or Morris "
-                   "trajectories (default: one engine block per design matrix)")
+                   "trajectories (default: 8192, one engine block per design matrix)")
     p.add_argument("--parameter", action="append", metavar="NAME",
                    help="analyse only these uncertain parameters (repeatable; default: all)")
     add_common_arguments(p, runs_help=None)
