@@ -118,8 +118,9 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
             order) and its smallest and largest value (NaN if any value is NaN).
 
     Returns:
-        The non-empty bins (flat index month * bins + bin, ascending) and their runs, sum and
-        sum of squares of the values (float64, summed in run order).
+        The non-empty bins (flat index month * bins + bin, ascending) and their runs (both
+        int32, a quarter less to ship from a worker than int64), sum and sum of squares of the
+        values (float64, summed in run order).
     """
     months, runs = coords.shape
     top = np.float32(bins - 1)
@@ -153,8 +154,8 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
     for b in range(acc.shape[0]):
         if acc[b, 0]:
             filled += 1
-    index = np.empty(filled, dtype=np.int64)
-    count = np.empty(filled, dtype=np.int64)
+    index = np.empty(filled, dtype=np.int32)  # int32: a part crosses process boundaries
+    count = np.empty(filled, dtype=np.int32)
     total = np.empty(filled)
     square = np.empty(filled)
     k = 0

@@ -55,8 +55,9 @@ class SummaryPart:
         sums: Sum over the block's runs, shape (variables, months), float64.
         mins, maxs: Smallest and largest value, shape (variables, months).
         values: Exact mode: the trajectories, shape (variables, months, runs), float32.
-        bins: Histogram mode: flat indices (variable, month, bin) of the non-empty bins.
-        counts: Histogram mode: runs in each of those bins.
+        bins: Histogram mode: flat indices (variable, month, bin) of the non-empty bins (int32).
+        counts: Histogram mode: runs in each of those bins (int32; the merged histograms count in
+            int64).
         bin_sums: Histogram mode: sum of the values in each of those bins.
         bin_squares: Histogram mode: sum of the squared values in each of those bins.
     """
