@@ -46,6 +46,12 @@ from .summary import SummaryPart, TrajectorySummary, _reusable, summarise_block,
 BLOCK_SIZE = 10_000
 #: Outcome rows buffered into one Parquet row group (bounded, ~15 MB).
 ROW_GROUP_RUNS = 65_536
+#: Largest dictionary page of an outcome column. Columns with few distinct values (yes/no
+#: outcomes, months, counts, parameters drawn from the 700-row posterior) stay
+#: dictionary-encoded; continuous ones (peaks, end states, sampled parameters) give up after
+#: 2,048 values instead of pyarrow's default 1 MB, which spent ~40% of the write time building
+#: dictionaries it then dropped and wrote larger files (docs/performance.md).
+DICTIONARY_PAGE_BYTES = 16 * 1024
 #: Summary modes a block can be asked to reduce its trajectories to.
 SUMMARY_MODES = ("exact", "histogram")
 
@@ -265,7 +271,8 @@ class _ParquetSink:
         import pyarrow.parquet as pq
         table = pa.concat_tables(self.buffer)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
+            self.writer = pq.ParquetWriter(self.path, table.schema,
+                                           dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
         self.writer.write_table(table, row_group_size=max(len(table), 1))
         self.buffer, self.buffered = [], 0
 
