@@ -150,9 +150,12 @@ class Triangular(_Dist):
         return self
 
     def ppf(self, u):
-        from scipy.stats import triang
+        # scipy.stats.triang's quantile, written out: the same operations, so the same values
+        # (a test compares them), without importing scipy.stats (~0.6 s a process)
         c = (self.mode - self.low) / (self.high - self.low)
-        return triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
+        u = np.asarray(u, dtype=np.float64)
+        q = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
+        return q * (self.high - self.low) + self.low
 
     def support(self):
         return (self.low, self.high)
@@ -173,6 +176,21 @@ class LogNormal(_Dist):
         return (0.0, np.inf)
 
 
+def _beta_ppf(u, a, b):
+    """The Beta(a, b) quantile that ``scipy.stats.beta.ppf`` computes (Boost's), for u in [0, 1).
+
+    Called as scipy.special's ufunc, which ``scipy.stats`` itself calls, so a worker process or a
+    short command does not import ``scipy.stats`` (~0.6 s); a test compares the two. Falls back
+    to ``scipy.stats`` if a SciPy version no longer has that ufunc.
+    """
+    try:
+        from scipy.special._ufuncs import _beta_ppf as quantile
+    except ImportError:  # pragma: no cover - depends on the SciPy version
+        from scipy.stats import beta
+        return beta.ppf(u, a, b)
+    return quantile(np.asarray(u, dtype=np.float64), float(a), float(b))
+
+
 class Beta(_Dist):
     """Beta(``a``, ``b``) scaled to ``low``..``high`` (default 0..1)."""
 
@@ -189,8 +207,7 @@ class Beta(_Dist):
         return self
 
     def ppf(self, u):
-        from scipy.stats import beta
-        return self.low + (self.high - self.low) * beta.ppf(u, self.a, self.b)
+        return self.low + (self.high - self.low) * _beta_ppf(u, self.a, self.b)
 
     def support(self):
         return (self.low, self.high)
