@@ -63,6 +63,10 @@ def test_throughput_without_quantile_bands(benchmark, perf, baseline, runs, tmp_
                 note="keep_trajectories=False: no per-month bands")
 
 
+#: Rounds of the interleaved ratio measurements (each keeps its best round).
+RATIO_ROUNDS = 5
+
+
 def _best_interleaved(rounds: int, jobs: dict) -> dict:
     """Run each job once per round, in turn, and keep each one's smallest CPU time (seconds).
 
@@ -91,7 +95,7 @@ def _engine_jobs(perf, baseline, tmp_path) -> tuple[int, dict]:
 
 def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
     """The same model, one replica per model, through ``mesa.batch_run``; interleaved with the
-    engine's 100,000-run job, best of three rounds each."""
+    engine's 100,000-run jobs, best of ``RATIO_ROUNDS`` rounds each."""
     replicas = 5 if perf.quick else 40
     params = {"scenario": [baseline], "n_runs": 1, "collect": True, "seed": list(range(replicas))}
 
@@ -101,7 +105,7 @@ def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
                        display_progress=False)
 
     runs, jobs = _engine_jobs(perf, baseline, tmp_path)
-    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else 3,
+    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS,
                                                        {**jobs, "batch_run": batch}),
                               rounds=1, iterations=1)
     months = baseline.horizon_months
@@ -111,7 +115,7 @@ def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
                 engine_is=_times(engine_rate / rate, "faster"),
                 outcomes_only_engine_is=_times(bare_rate / rate, "faster"),
                 note=f"{replicas} replicas, collect=True; engine: {runs:,} runs; "
-                     f"best of {1 if perf.quick else 3}, interleaved")
+                     f"best of {1 if perf.quick else RATIO_ROUNDS}, interleaved")
 
 
 def _times(ratio: float, word: str) -> str:
@@ -150,7 +154,7 @@ def _record_draws(scenario, seed=1, block=0):
 
 def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
     """Only draw the random numbers a block uses (parameter samples and the model's draws);
-    interleaved with the engine's 100,000-run job, best of three rounds each."""
+    interleaved with the engine's 100,000-run jobs, best of ``RATIO_ROUNDS`` rounds each."""
     calls = _record_draws(baseline)
     names = sorted(baseline.uncertain_parameters())
     blocks = 10
@@ -165,7 +169,7 @@ def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
                 getattr(gen, method)(*args, **kwargs)
 
     runs, jobs = _engine_jobs(perf, baseline, tmp_path)
-    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else 3,
+    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS,
                                                        {**jobs, "floor": draw_only}),
                               rounds=1, iterations=1)
     months = baseline.horizon_months
@@ -175,7 +179,7 @@ def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
                 engine_is=_times(floor / engine_rate, "slower"),
                 outcomes_only_engine_is=_times(floor / bare_rate, "slower"),
                 note=f"{len(calls)} draw calls per block; engine: {runs:,} runs; "
-                     f"best of {1 if perf.quick else 3}, interleaved")
+                     f"best of {1 if perf.quick else RATIO_ROUNDS}, interleaved")
 
 
 MEMORY_SCRIPT = """
