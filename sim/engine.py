@@ -174,13 +174,37 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+#: Whether this process computes the first blocks itself while the worker processes start.
+WORK_WHILE_WORKERS_START = True
+
+
+def _warm_up() -> None:
+    """A worker's first task: load what a block needs (this module, the compiled kernels)."""
+    model = DrawdownModel(n_runs=2, keep_trajectories=True, seed=0)
+    model.step()
+    model.release()
+
+
 def _processes(tasks, fn, workers: int) -> Iterator[BlockResult]:
+    """Blocks computed by ``workers`` spawned processes, yielded in task order.
+
+    A spawned worker needs ~2 s before its first block (imports, loading the compiled kernels).
+    Meanwhile this process computes the next blocks itself, from the front, until one worker
+    has warmed up; the rest go to the pool. A block's result does not depend on where it runs.
+    """
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_ignore_interrupts)
     try:
+        tasks = iter(tasks)
+        if WORK_WHILE_WORKERS_START:
+            ready = [pool.submit(_warm_up) for _ in range(workers)]
+            for task in tasks:
+                yield fn(*task)
+                if any(f.done() for f in ready):
+                    break
         yield from _windowed(tasks, lambda t: pool.submit(fn, *t), lambda f: f.result(), 2 * workers)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

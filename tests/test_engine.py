@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -27,12 +30,19 @@ def short_baseline():
 
 @pytest.fixture(scope="module")
 def streamed(short_baseline, tmp_path_factory):
-    """The same two-block job in this process, in 2 processes and on Dask."""
+    """The same two-block job in this process, in 2 processes and on Dask.
+
+    The 2-process job leaves every block to the workers (this process would otherwise compute
+    both while they start), so the comparison is between executors.
+    """
     out = {}
     for label, kw in [("inline", {}), ("processes", {"workers": 2}),
                       ("dask", {"dask": "local", "workers": 2})]:
         folder = tmp_path_factory.mktemp(label)
-        res = engine.run(short_baseline, runs=JOB, seed=7, stream_to=folder, progress=False, **kw)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(engine, "WORK_WHILE_WORKERS_START", False)
+            res = engine.run(short_baseline, runs=JOB, seed=7, stream_to=folder, progress=False,
+                             **kw)
         out[label] = (res, folder / "outcomes.parquet")
     return out
 
@@ -91,6 +101,22 @@ def test_provenance_records_block_size_executor_and_throughput(streamed):
     assert prov["runs"] == JOB and prov["seed"] == 7
     assert prov["run_months_per_second"] > 0
     assert prov["quantiles"] == "exact"
+
+
+def _pid_after(seconds, i):
+    """A stand-in block for the executor test: wait, then say where it ran."""
+    time.sleep(seconds)
+    return i, os.getpid()
+
+
+def test_this_process_computes_blocks_until_a_worker_has_started():
+    got = list(engine._processes([(0.1, i) for i in range(60)], _pid_after, 2))
+    assert [i for i, _ in got] == list(range(60))  # in task order, wherever they ran
+    pids = [pid for _, pid in got]
+    assert pids[0] == os.getpid()  # before any worker was ready
+    assert pids[-1] != os.getpid()  # once one was, the rest went to the workers
+    inline = pids.count(os.getpid())
+    assert pids[:inline] == [os.getpid()] * inline  # one run from the front, then the pool
 
 
 def test_more_workers_than_blocks_runs_in_this_process():
