@@ -174,7 +174,8 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-#: Whether this process computes the first blocks itself while the worker processes start.
+#: Whether this process computes the first blocks itself while the workers (local processes or
+#: Dask workers) start and load the compiled kernels.
 WORK_WHILE_WORKERS_START = True
 
 
@@ -183,6 +184,15 @@ def _warm_up() -> None:
     model = DrawdownModel(n_runs=2, keep_trajectories=True, seed=0)
     model.step()
     model.release()
+
+
+def _here_until_ready(tasks: Iterator, fn, ready: list) -> Iterator[BlockResult]:
+    """Compute tasks in this process, from the front, until one of the ``ready`` futures (the
+    workers' warm-up tasks) is done; the caller hands the rest to the workers."""
+    for task in tasks:
+        yield fn(*task)
+        if any(f.done() for f in ready):
+            return
 
 
 def _processes(tasks, fn, workers: int) -> Iterator[BlockResult]:
@@ -200,11 +210,7 @@ def _processes(tasks, fn, workers: int) -> Iterator[BlockResult]:
     try:
         tasks = iter(tasks)
         if WORK_WHILE_WORKERS_START:
-            ready = [pool.submit(_warm_up) for _ in range(workers)]
-            for task in tasks:
-                yield fn(*task)
-                if any(f.done() for f in ready):
-                    break
+            yield from _here_until_ready(tasks, fn, [pool.submit(_warm_up) for _ in range(workers)])
         yield from _windowed(tasks, lambda t: pool.submit(fn, *t), lambda f: f.result(), 2 * workers)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -246,6 +252,10 @@ def _dask(tasks, fn, address: str, workers: int = 1) -> Iterator[BlockResult]:
     client, cluster = _dask_client(address, workers)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        tasks = iter(tasks)
+        if WORK_WHILE_WORKERS_START:  # a Dask worker imports sim and loads the kernels on its first task
+            yield from _here_until_ready(tasks, fn, [client.submit(_warm_up, pure=False)
+                                                     for _ in range(n_workers)])
         yield from _windowed(tasks, lambda t: client.submit(fn, *t, pure=False),
                              lambda f: f.result(), 2 * n_workers)
     finally:

@@ -119,6 +119,14 @@ def test_this_process_computes_blocks_until_a_worker_has_started():
     assert pids[:inline] == [os.getpid()] * inline  # one run from the front, then the pool
 
 
+def test_on_dask_too_this_process_computes_blocks_until_a_worker_has_warmed_up():
+    pytest.importorskip("distributed")
+    got = list(engine._dask([(0.1, i) for i in range(60)], _pid_after, "local", 2))
+    assert [i for i, _ in got] == list(range(60))
+    pids = [pid for _, pid in got]
+    assert pids[0] == os.getpid() and pids[-1] != os.getpid()
+
+
 def test_more_workers_than_blocks_runs_in_this_process():
     res = engine.run(scenario(horizon_months=3), runs=10, seed=1, workers=4, progress=False)
     assert res.provenance["executor"] == "inline"
