@@ -367,13 +367,13 @@ class UnitedStates(Agent):
             for group in m.militias:
                 group.decapitate(self.strike_proportional, p.militia_proportional_loss)
 
-        hit = self._escalation_kernel(self.escalated, self.fatalities, self.strike_leadership,
-                                      self.strike_iran, bool(commander), u_escalation,
-                                      militia_deaths, self.troops,
-                                      p.iran_escalation_prob_leadership,
-                                      p.iran_escalation_prob_iran_direct,
-                                      p.iran_escalation_prob_commander)
-        if hit.size:  # deaths from Iran's strikes, drawn only where one hit US troops
+        if self._escalation_kernel(self.escalated, self.fatalities, self.strike_leadership,
+                                   self.strike_iran, bool(commander), u_escalation, militia_deaths,
+                                   self.troops, p.iran_escalation_prob_leadership,
+                                   p.iran_escalation_prob_iran_direct,
+                                   p.iran_escalation_prob_commander):
+            # deaths from Iran's strikes, drawn only where one hit US troops
+            hit = np.flatnonzero(self.escalated & (self.troops > 0))
             self.fatalities[hit] += poisson_from_uniform(u_deaths[hit],
                                                          p.iran_escalation_lethality[hit])
 
@@ -399,24 +399,18 @@ class UnitedStates(Agent):
                            prob_commander):  # pragma: no cover
         """Iran's direct strikes after leadership strikes or strikes on Iran (M6).
 
-        Sets this month's US deaths to the militias' toll and returns the runs where a strike
-        hit US troops present (their deaths are added by the caller).
+        Sets this month's US deaths to the militias' toll and returns whether a strike hit US
+        troops present anywhere (their deaths are added by the caller).
         """
-        hits = 0
+        any_hit = False
         for i in range(troops.size):
             p_escalate = prob_leadership[i] * leadership[i] + prob_iran[i] * iran[i]
             if commander:
                 p_escalate = max(p_escalate, prob_commander[i])
             escalated[i] = u_escalation[i] < p_escalate
             fatalities[i] = militia_deaths[i]
-            hits += escalated[i] and troops[i] > 0
-        hit = np.empty(hits, dtype=np.int64)
-        k = 0
-        for i in range(troops.size):
-            if escalated[i] and troops[i] > 0:
-                hit[k] = i
-                k += 1
-        return hit
+            any_hit |= escalated[i] and troops[i] > 0
+        return any_hit
 
     # ---------------------------------------------------------------- domestic will (M10)
     def update_will(self):

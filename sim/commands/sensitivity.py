@@ -6,7 +6,7 @@ from ..analysis._cli import add_common_arguments, check_common, output_folder, w
 
 
 def register(sub):
-    from ..analysis.sensitivity import DEFAULT_OUTCOMES
+    from ..analysis.sensitivity import DEFAULT_OUTCOMES, DEFAULT_SAMPLES
     p = sub.add_parser("sensitivity", help="global sensitivity of outcomes to the scenario's "
                        "uncertain parameters (SALib Sobol or Morris)")
     p.add_argument("scenario", help="scenario YAML file")
@@ -14,7 +14,7 @@ def register(sub):
                    help=f"outcome to analyse, repeatable (default: {', '.join(DEFAULT_OUTCOMES)})")
     p.add_argument("--method", default="sobol", help="sobol (default) or morris")
     p.add_argument("--samples", type=int, help="Sobol base samples (a power of two) or Morris "
-                   "trajectories (default: 8192, one engine block per design matrix)")
+                   f"trajectories (default: {DEFAULT_SAMPLES}, one engine block per design matrix)")
     p.add_argument("--parameter", action="append", metavar="NAME",
                    help="analyse only these uncertain parameters (repeatable; default: all)")
     add_common_arguments(p, runs_help=None)
