@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
+from .summary import column_histogram, column_is_integral, column_statistics  # noqa: E402
 
 #: Trajectory variables drawn as fan charts, after the US troops panel.
 FAN_VARIABLES = ["isis_strength", "isf_capability", "militia_attacks", "us_fatalities",
@@ -107,17 +108,28 @@ def _date_axis(ax) -> None:
 def _use_log(values: np.ndarray) -> bool:
     """Whether a positive sample spans enough decades to need a log axis."""
     values = values[np.isfinite(values)]
-    if values.size < 2 or values.min() <= 0:
+    if values.size < 2:
         return False
-    lo, hi = np.quantile(values, [0.01, 0.99])
-    return lo > 0 and hi / lo > 30
+    p01, p99 = np.quantile(values, [0.01, 0.99])
+    return _spans_decades(float(values.min()), float(p01), float(p99))
+
+
+def _spans_decades(minimum: float, p01: float, p99: float) -> bool:
+    """Log axis: every value positive and the middle 98% spanning more than a factor 30."""
+    return minimum > 0 and p01 > 0 and p99 / p01 > 30
 
 
 def _bins(values: np.ndarray, log: bool, n: int = 40) -> np.ndarray:
     lo, hi = float(np.min(values)), float(np.max(values))
+    return _edges(lo, hi, log, hi - lo <= n and np.allclose(values, np.round(values)), n)
+
+
+def _edges(lo: float, hi: float, log: bool, small_counts: bool, n: int = 40) -> np.ndarray:
+    """Histogram edges over ``lo..hi``: log-spaced, one bar per whole value (``small_counts``:
+    whole numbers spanning at most ``n``), or ``n`` equal bins."""
     if log:
         return np.geomspace(lo, hi * 1.0001, n + 1)
-    if np.allclose(values, np.round(values)) and hi - lo <= n:  # small counts: one bar per value
+    if small_counts:
         return np.arange(lo - 0.5, hi + 1.5)
     return np.linspace(lo, hi, n + 1)
 
@@ -161,14 +173,15 @@ def _probability_bars(ax, names: list[str], probs_by_series: list[tuple[str, lis
     ax.tick_params(axis="y", length=0)
 
 
-def _no_variation(ax, name: str, values: np.ndarray, n_runs: int, kind: str) -> bool:
-    """Write a sentence instead of a histogram when there is nothing to histogram."""
+def _no_variation(ax, name: str, count: int, lo: float, hi: float, kind: str) -> bool:
+    """Write a sentence instead of a histogram when there is nothing to histogram: no value
+    (``count`` 0) or one value in every run (``lo == hi``, except for timings)."""
     title, unit = _label(name)
     ax.set_title(title)
-    if values.size == 0:
+    if count == 0:
         ax.text(0.5, 0.5, "never happens in any run", ha="center", va="center", transform=ax.transAxes)
-    elif np.ptp(values) == 0 and kind != "month":
-        ax.text(0.5, 0.5, f"{_thousands(values[0])} {unit}\nin every run", ha="center", va="center",
+    elif lo == hi and kind != "month":
+        ax.text(0.5, 0.5, f"{_thousands(lo)} {unit}\nin every run", ha="center", va="center",
                 transform=ax.transAxes)
     else:
         return False
@@ -212,12 +225,16 @@ def _grid_with_wide_first(n_panels: int, cols: int = 4, wide_rows: int = 1, widt
     return fig, wide, axes[:n_panels]
 
 
-def _stats_note(ax, values: np.ndarray) -> None:
+def _stats_note(ax, p05: float, p50: float, p95: float) -> None:
     """Median and 90% interval, written in the panel's corner."""
-    p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
     ax.text(0.98, 0.97, f"median {_thousands(p50)}\n90%: {_thousands(p05)} to {_thousands(p95)}",
             transform=ax.transAxes, ha="right", va="top", fontsize=9,
             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+def _bars(ax, edges: np.ndarray, counts: np.ndarray, n_runs: int, **style) -> None:
+    """A histogram already counted (``counts`` in the bins ``edges``), in % of ``n_runs``."""
+    ax.hist(edges[:-1], bins=edges, weights=counts * (100.0 / n_runs), **style)
 
 
 def _save(fig, path) -> Path:
@@ -247,36 +264,39 @@ def plot_outcomes(results, path) -> Path:
         fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
                                                wide_rows=1 if len(booleans) <= 6 else 2)
         if booleans:
-            _probability_bars(top, booleans, [("", [float(np.mean(results.outcome_column(b)))
-                                                    for b in booleans], _ORANGE)])
+            _probability_bars(top, booleans, [("", [column_statistics(results.outcome_reader(b), ())
+                                                    .get("mean", 0.0) for b in booleans], _ORANGE)])
         else:
             top.set_visible(False)
         for ax, name in zip(axes, months + numbers):
             kind = OUTCOME_COLUMNS[name][0]
-            values = results.outcome_column(name).astype(float)
-            values = values[np.isfinite(values)]
-            if _no_variation(ax, name, values, n, kind):
+            column = results.outcome_reader(name)  # read in chunks: memory does not grow with runs
+            st = column_statistics(column, (0.01, 0.05, 0.5, 0.95, 0.99))
+            if _no_variation(ax, name, st["n"], st.get("min"), st.get("max"), kind):
                 continue
             title, unit = _label(name)
             if kind == "month":
-                x = _month_to_date(scenario.start, values)
-                edges = _month_to_date(scenario.start, np.arange(0, scenario.horizon_months + 1, 3) - 0.5)
-                ax.hist(x, bins=edges, weights=np.full(values.size, 100.0 / n), color=_BLUE)
-                ax.axvline(np.median(x), color="k", lw=1.2, ls="--")
+                month_edges = np.arange(0, scenario.horizon_months + 1, 3) - 0.5
+                _bars(ax, _month_to_date(scenario.start, month_edges),
+                      column_histogram(column, month_edges), n, color=_BLUE)
+                ax.axvline(_month_to_date(scenario.start, st[0.5]), color="k", lw=1.2, ls="--")
                 _date_axis(ax)
-                ax.set_title(f"{title}\n(happens in {100 * values.size / n:.1f}% of runs)")
+                ax.set_title(f"{title}\n(happens in {100 * st['n'] / n:.1f}% of runs)")
                 ax.set_xlabel("calendar date")
             else:
-                log = _use_log(values)
-                ax.hist(values, bins=_bins(values, log), weights=np.full(values.size, 100.0 / n), color=_BLUE)
-                ax.axvline(np.median(values), color="k", lw=1.2, ls="--")
+                log = _spans_decades(st["min"], st[0.01], st[0.99])
+                small_counts = (not log and st["max"] - st["min"] <= 40
+                                and column_is_integral(column))
+                edges = _edges(st["min"], st["max"], log, small_counts)
+                _bars(ax, edges, column_histogram(column, edges), n, color=_BLUE)
+                ax.axvline(st[0.5], color="k", lw=1.2, ls="--")
                 if log:
                     ax.set_xscale("log")
                 ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
                 ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5) if not log else
                                            matplotlib.ticker.LogLocator(subs=(1.0, 3.0)))
                 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-                _stats_note(ax, values)
+                _stats_note(ax, st[0.05], st[0.5], st[0.95])
                 ax.set_title(title)
                 ax.set_xlabel(unit + (" (log scale)" if log else ""))
             ax.set_ylabel("% of runs")
@@ -388,8 +408,8 @@ def plot_comparison(comparison, path) -> Path:
                     v = _month_to_date(r.scenario.start, v)
                 series.append((v, len(f)))
             pooled = np.concatenate([v for v, _ in series])
-            if pooled.size == 0 or (np.ptp(pooled) == 0 and kind != "month"):
-                _no_variation(ax, name, pooled, 0, kind)
+            lo, hi = (pooled.min(), pooled.max()) if pooled.size else (np.nan, np.nan)
+            if _no_variation(ax, name, pooled.size, lo, hi, kind):
                 continue
             log = kind != "month" and _use_log(pooled)
             if kind == "month":

@@ -61,12 +61,11 @@ class Results:
         import pyarrow.parquet as pq
         return list(pq.ParquetFile(self._outcomes).schema_arrow.names)
 
-    def outcome_column(self, name: str) -> np.ndarray:
-        """One outcome column; a streamed table is read one column at a time (bounded memory)."""
-        if isinstance(self._outcomes, pd.DataFrame):
-            return self._outcomes[name].to_numpy()
-        import pyarrow.parquet as pq
-        return pq.read_table(self._outcomes, columns=[name]).column(0).to_numpy()
+    def outcome_reader(self, name: str):
+        """One outcome column, read in chunks of ``sim.summary.OUTCOME_CHUNK`` values as often as
+        needed (a streamed table is read row group by row group: bounded memory)."""
+        from .summary import outcome_reader
+        return outcome_reader(self._outcomes, name)
 
     @property
     def quantiles(self) -> pd.DataFrame:

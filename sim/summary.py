@@ -366,8 +366,8 @@ def _outcome_bins(x: np.ndarray, low: float, width: float) -> np.ndarray:
 
 
 def column_statistics(reader: _ColumnReader, quantiles=(0.05, 0.5, 0.95)) -> dict:
-    """n, mean, sd (population) and quantiles (numpy's linear method) of a column's non-NaN
-    values, in bounded memory: a few passes of ``OUTCOME_CHUNK`` values each."""
+    """n, mean, sd (population), min, max and quantiles (numpy's linear method) of a column's
+    non-NaN values, in bounded memory: a few passes of ``OUTCOME_CHUNK`` values each."""
     n, total, lo, hi = 0, 0.0, np.inf, -np.inf
     for x in reader.chunks():
         if x.size:
@@ -381,7 +381,7 @@ def column_statistics(reader: _ColumnReader, quantiles=(0.05, 0.5, 0.95)) -> dic
     for x in reader.chunks():
         d = x - mean
         squares += float(np.dot(d, d))
-    stats = {"n": n, "mean": mean, "sd": float(np.sqrt(squares / n))}
+    stats = {"n": n, "mean": mean, "sd": float(np.sqrt(squares / n)), "min": lo, "max": hi}
     if quantiles:
         positions = [q * (n - 1) for q in quantiles]
         ranks = sorted({int(np.floor(h)) for h in positions} | {int(np.ceil(h)) for h in positions})
@@ -391,6 +391,28 @@ def column_statistics(reader: _ColumnReader, quantiles=(0.05, 0.5, 0.95)) -> dic
             t, diff = h - np.floor(h), above - below  # numpy's lerp, to the last bit
             stats[q] = float(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
     return stats
+
+
+def column_histogram(reader: _ColumnReader, edges: np.ndarray) -> np.ndarray:
+    """Counts of a column's non-NaN values in the bins ``edges`` (``numpy.histogram``'s), one
+    chunk at a time."""
+    counts = np.zeros(len(edges) - 1, dtype=np.int64)
+    for x in reader.chunks():
+        counts += np.histogram(x, bins=edges)[0]
+    return counts
+
+
+def column_is_integral(reader: _ColumnReader) -> bool:
+    """Whether every non-NaN value of a column is (close to) a whole number."""
+    return all(np.allclose(x, np.round(x)) for x in reader.chunks())
+
+
+def outcome_reader(outcomes, name: str) -> _ColumnReader:
+    """A chunked reader of one outcome column of a table or of the Parquet file at a path."""
+    if isinstance(outcomes, pd.DataFrame):
+        return _ColumnReader(outcomes, name)
+    import pyarrow.parquet as pq
+    return _ColumnReader(pq.ParquetFile(os.fspath(outcomes)), name)
 
 
 def _outcome_readers(outcomes):
