@@ -23,7 +23,7 @@ from sim.paths import scenarios_dir
 
 THROUGHPUT = "Throughput (one process, baseline.yaml, 60 months, quantile bands on)"
 RATIOS = "Against the alternatives"
-MEMORY = "Peak memory (child process: run, summary, quantile bands, files without plots)"
+MEMORY = "Peak memory (child process: all that iraqsim run writes, plots included)"
 SCALING = "Scaling with local worker processes"
 
 
@@ -198,7 +198,7 @@ before = kib("VmRSS")
 t = time.perf_counter()
 with tempfile.TemporaryDirectory() as folder:
     res = sim.run(sc, runs=runs, seed=1, stream_to=folder, progress=False, workers=workers)
-    res.write_into(folder, plots=False)
+    res.write_into(folder)  # outcomes, quantile bands, summary, resolved scenario, plots
 print(json.dumps({"before": before, "peak": kib("VmHWM"), "seconds": time.perf_counter() - t}))
 """
 
