@@ -201,19 +201,37 @@ def _processes(tasks, fn, workers: int) -> Iterator[BlockResult]:
     A spawned worker needs ~2 s before its first block (imports, loading the compiled kernels).
     Meanwhile this process computes the next blocks itself, from the front, until one worker
     has warmed up; the rest go to the pool. A block's result does not depend on where it runs.
+    If this process computed every block, the workers are stopped instead of waited for.
     """
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_ignore_interrupts)
+    submitted = []
+
+    def submit(task):
+        submitted.append(True)
+        return pool.submit(fn, *task)
     try:
         tasks = iter(tasks)
         if WORK_WHILE_WORKERS_START:
             yield from _here_until_ready(tasks, fn, [pool.submit(_warm_up) for _ in range(workers)])
-        yield from _windowed(tasks, lambda t: pool.submit(fn, *t), lambda f: f.result(), 2 * workers)
+        yield from _windowed(tasks, submit, lambda f: f.result(), 2 * workers)
     finally:
+        if not submitted:  # the workers only warmed up: do not wait for them
+            _terminate_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate_workers(pool) -> None:
+    """Stop a process pool's workers at once (``terminate_workers`` from Python 3.14)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 #: A scheduler address: optional protocol, host, port.

@@ -109,14 +109,35 @@ def _pid_after(seconds, i):
     return i, os.getpid()
 
 
-def test_this_process_computes_blocks_until_a_worker_has_started():
+def _spy_terminations(monkeypatch) -> list:
+    """Record the worker processes ``engine._terminate_workers`` stops."""
+    stopped = []
+    real = engine._terminate_workers
+
+    def spy(pool):
+        stopped.extend(pool._processes.values())
+        real(pool)
+    monkeypatch.setattr(engine, "_terminate_workers", spy)
+    return stopped
+
+
+def test_this_process_computes_blocks_until_a_worker_has_started(monkeypatch):
+    stopped = _spy_terminations(monkeypatch)
     got = list(engine._processes([(0.1, i) for i in range(60)], _pid_after, 2))
+    assert not stopped  # workers that computed blocks end normally
     assert [i for i, _ in got] == list(range(60))  # in task order, wherever they ran
     pids = [pid for _, pid in got]
     assert pids[0] == os.getpid()  # before any worker was ready
     assert pids[-1] != os.getpid()  # once one was, the rest went to the workers
     inline = pids.count(os.getpid())
     assert pids[:inline] == [os.getpid()] * inline  # one run from the front, then the pool
+
+
+def test_workers_that_only_warmed_up_are_stopped_instead_of_waited_for(monkeypatch):
+    stopped = _spy_terminations(monkeypatch)
+    got = list(engine._processes([(0.0, i) for i in range(2)], _pid_after, 2))
+    assert got == [(0, os.getpid()), (1, os.getpid())]  # both done here before a worker was ready
+    assert len(stopped) == 2 and all(p.exitcode is not None and p.exitcode < 0 for p in stopped)
 
 
 def test_on_dask_too_this_process_computes_blocks_until_a_worker_has_warmed_up():
