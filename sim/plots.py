@@ -28,7 +28,8 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
-from .summary import column_histogram, column_is_integral, column_statistics  # noqa: E402
+from .summary import (PooledReader, column_histogram, column_is_integral,  # noqa: E402
+                      column_statistics)
 
 #: Trajectory variables drawn as fan charts, after the US troops panel.
 FAN_VARIABLES = ["isis_strength", "isf_capability", "militia_attacks", "us_fatalities",
@@ -105,23 +106,9 @@ def _date_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def _use_log(values: np.ndarray) -> bool:
-    """Whether a positive sample spans enough decades to need a log axis."""
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return False
-    p01, p99 = np.quantile(values, [0.01, 0.99])
-    return _spans_decades(float(values.min()), float(p01), float(p99))
-
-
 def _spans_decades(minimum: float, p01: float, p99: float) -> bool:
     """Log axis: every value positive and the middle 98% spanning more than a factor 30."""
     return minimum > 0 and p01 > 0 and p99 / p01 > 30
-
-
-def _bins(values: np.ndarray, log: bool, n: int = 40) -> np.ndarray:
-    lo, hi = float(np.min(values)), float(np.max(values))
-    return _edges(lo, hi, log, hi - lo <= n and np.allclose(values, np.round(values)), n)
 
 
 def _edges(lo: float, hi: float, log: bool, small_counts: bool, n: int = 40) -> np.ndarray:
@@ -386,48 +373,51 @@ def plot_comparison(comparison, path) -> Path:
     """
     names, results = comparison.names, comparison.results
     colors = _colors(len(names))
-    frames = [r.outcomes for r in results]
-    common = set.intersection(*(set(f.columns) for f in frames))
+    common = set.intersection(*(set(r.outcome_names) for r in results))
     booleans, months, numbers = _outcome_kinds(common)
+    sizes = [r.n_runs for r in results]
     with plt.rc_context(_STYLE):
         bars = max(len(booleans), 1) * len(names)
         fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
                                                wide_rows=1 if bars <= 8 else (2 if bars <= 20 else 3))
         if booleans:
-            _probability_bars(top, booleans, [(nm, [float(f[b].mean()) for b in booleans], c)
-                                              for nm, f, c in zip(names, frames, colors)])
+            _probability_bars(top, booleans, [(nm, [column_statistics(r.outcome_reader(b), ())
+                                                    .get("mean", 0.0) for b in booleans], c)
+                                              for nm, r, c in zip(names, results, colors)])
             top.legend(loc="lower right", frameon=False)
         for ax, name in zip(axes, months + numbers):
             kind = OUTCOME_COLUMNS[name][0]
             title, unit = _label(name)
-            series = []
-            for f, r in zip(frames, results):
-                v = f[name].to_numpy(dtype=float)
-                v = v[np.isfinite(v)]
-                if kind == "month":
-                    v = _month_to_date(r.scenario.start, v)
-                series.append((v, len(f)))
-            pooled = np.concatenate([v for v, _ in series])
-            lo, hi = (pooled.min(), pooled.max()) if pooled.size else (np.nan, np.nan)
-            if _no_variation(ax, name, pooled.size, lo, hi, kind):
+            columns = [r.outcome_reader(name) for r in results]  # read in chunks: bounded memory
+            stats = [column_statistics(c, (0.5,)) for c in columns]
+            seen = [st for st in stats if st["n"]]
+            lo = min((st["min"] for st in seen), default=np.nan)
+            hi = max((st["max"] for st in seen), default=np.nan)
+            if _no_variation(ax, name, sum(st["n"] for st in stats), lo, hi, kind):
                 continue
-            log = kind != "month" and _use_log(pooled)
+            to_dates = [(lambda x, start=r.scenario.start: _month_to_date(start, x)) if kind == "month"
+                        else None for r in results]
+            log = False
             if kind == "month":
                 first = min(_month_to_date(r.scenario.start, -0.5) for r in results)
                 last = max(_month_to_date(r.scenario.start, r.scenario.horizon_months - 0.5) for r in results)
                 edges = np.linspace(first, last, 21)
             else:
-                edges = _bins(pooled, log)
-            for (v, n), nm, c in zip(series, names, colors):
-                if v.size:
-                    ax.hist(v, bins=edges, weights=np.full(v.size, 100.0 / n), histtype="step", lw=1.8,
-                            color=c, label=nm)
-                    ax.axvline(np.median(v), color=c, lw=1.1, ls="--")
+                pooled = PooledReader(columns)
+                spread = column_statistics(pooled, (0.01, 0.99))
+                log = _spans_decades(lo, spread[0.01], spread[0.99])
+                edges = _edges(lo, hi, log, not log and hi - lo <= 40 and column_is_integral(pooled))
+            for column, st, n, to_date, nm, c in zip(columns, stats, sizes, to_dates, names, colors):
+                if st["n"]:
+                    _bars(ax, edges, column_histogram(column, edges, to_date), n, histtype="step",
+                          lw=1.8, color=c, label=nm)
+                    ax.axvline(st[0.5] if to_date is None else to_date(st[0.5]), color=c, lw=1.1,
+                               ls="--")
             if log:
                 ax.set_xscale("log")
             if kind == "month":
                 _date_axis(ax)
-                shares = ", ".join(f"{100 * v.size / n:.0f}%" for v, n in series)
+                shares = ", ".join(f"{100 * st['n'] / n:.0f}%" for st, n in zip(stats, sizes))
                 ax.set_title(f"{title}\n(happens in {shares} of runs)")
                 ax.set_xlabel("calendar date")
             else:
@@ -437,8 +427,7 @@ def plot_comparison(comparison, path) -> Path:
             ax.set_ylabel("% of runs")
         if not booleans:
             axes[0].legend(frameon=False)
-        runs = len(frames[0])
-        fig.suptitle(f"{' vs '.join(names)}: outcomes ({_runs(runs)} each, common random numbers; "
+        fig.suptitle(f"{' vs '.join(names)}: outcomes ({_runs(sizes[0])} each, common random numbers; "
                      "dashed lines = medians)")
         return _save(fig, path)
 

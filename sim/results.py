@@ -61,6 +61,21 @@ class Results:
         import pyarrow.parquet as pq
         return list(pq.ParquetFile(self._outcomes).schema_arrow.names)
 
+    def outcome_tables(self):
+        """The outcome table as pyarrow Tables of at most ``ROW_GROUP_RUNS`` rows each (a streamed
+        table row group by row group), so memory does not grow with runs."""
+        import pyarrow as pa
+        if isinstance(self._outcomes, pd.DataFrame):
+            from .engine import ROW_GROUP_RUNS
+            df = self._outcomes
+            for start in range(0, max(len(df), 1), ROW_GROUP_RUNS):
+                yield pa.Table.from_pandas(df.iloc[start:start + ROW_GROUP_RUNS], preserve_index=False)
+        else:
+            import pyarrow.parquet as pq
+            source = pq.ParquetFile(self._outcomes)
+            for i in range(source.num_row_groups):
+                yield source.read_row_group(i)
+
     def outcome_reader(self, name: str):
         """One outcome column, read in chunks of ``sim.summary.OUTCOME_CHUNK`` values as often as
         needed (a streamed table is read row group by row group: bounded memory)."""

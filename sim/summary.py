@@ -393,12 +393,23 @@ def column_statistics(reader: _ColumnReader, quantiles=(0.05, 0.5, 0.95)) -> dic
     return stats
 
 
-def column_histogram(reader: _ColumnReader, edges: np.ndarray) -> np.ndarray:
-    """Counts of a column's non-NaN values in the bins ``edges`` (``numpy.histogram``'s), one
-    chunk at a time."""
+class PooledReader:
+    """The chunks of several column readers one after the other (a column pooled across tables)."""
+
+    def __init__(self, readers):
+        self.readers = list(readers)
+
+    def chunks(self):
+        for reader in self.readers:
+            yield from reader.chunks()
+
+
+def column_histogram(reader: _ColumnReader, edges: np.ndarray, transform=None) -> np.ndarray:
+    """Counts of a column's non-NaN values (mapped by ``transform`` if given) in the bins
+    ``edges`` (``numpy.histogram``'s), one chunk at a time."""
     counts = np.zeros(len(edges) - 1, dtype=np.int64)
     for x in reader.chunks():
-        counts += np.histogram(x, bins=edges)[0]
+        counts += np.histogram(x if transform is None else transform(x), bins=edges)[0]
     return counts
 
 

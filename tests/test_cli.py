@@ -245,6 +245,7 @@ def test_compare_writes_tables_plots_and_resolved_scenarios(comparison):
                  "summary.json", "scenarios/baseline.resolved.yaml", "scenarios/rapid_exit.resolved.yaml",
                  "plots/outcomes.png", "plots/trajectories.png"]:
         assert (comparison / name).is_file(), name
+    assert not (comparison / ".runs").exists()  # the scenarios' streamed outcomes are cleaned up
     table = pd.read_csv(comparison / "comparison.csv")
     assert set(table["scenario"]) == {"baseline", "rapid_exit"}
     assert set(REQUIRED_OUTCOMES) <= set(table["outcome"])
@@ -264,6 +265,35 @@ def test_compare_uses_common_random_numbers(comparison):
     pd.testing.assert_frame_equal(mine[alone.columns], alone)
     base = both[both["scenario"] == "baseline"].reset_index(drop=True)
     assert (base["param.isis.growth_rate"] == mine["param.isis.growth_rate"]).all()  # same draws
+
+
+def test_stacked_outcomes_are_written_in_pieces_and_equal_the_in_memory_stack(tmp_path, monkeypatch):
+    """``Comparison.write_outcomes`` (what ``iraqsim compare`` writes) never holds a whole table,
+    streamed or not; a parameter only one scenario samples is missing in the other's rows."""
+    import pyarrow.parquet as pq
+
+    import sim
+    import sim.engine
+    scenarios = [load_scenario(LIBRARY / "baseline.yaml"), load_scenario(LIBRARY / "over_the_horizon.yaml")]
+    kept = sim.compare(scenarios, runs=300, seed=4, progress=False, keep_trajectories=False)
+    streamed = sim.compare(scenarios, runs=300, seed=4, progress=False, keep_trajectories=False,
+                           stream_to=tmp_path / "runs")
+    assert all((tmp_path / "runs" / str(k) / "outcomes.parquet").is_file() for k in range(2))
+    expected = kept.outcomes()
+    monkeypatch.setattr(sim.engine, "ROW_GROUP_RUNS", 64)
+    pieces = []
+    real = pq.ParquetWriter.write_table
+    monkeypatch.setattr(pq.ParquetWriter, "write_table",
+                        lambda self, table, *a, **k: (pieces.append(table.num_rows), real(self, table, *a, **k)))
+    for comparison in (kept, streamed):
+        got = pd.read_parquet(comparison.write_outcomes(tmp_path / "stacked.parquet"))
+        assert list(got.columns) == [c for c in got.columns if c != "scenario"] + ["scenario"]
+        assert set(got.columns) == set(expected.columns)
+        pd.testing.assert_frame_equal(got[expected.columns], expected)
+    assert max(pieces) <= 300 and pieces.count(64) >= 8  # kept: 64-row slices; streamed: row groups
+    fraction = got["param.us.over_the_horizon_fraction"]
+    assert fraction[got["scenario"] == "baseline"].isna().all()
+    assert fraction[got["scenario"] == "over_the_horizon"].notna().all()
 
 
 def test_compare_prints_side_by_side_table(compared):

@@ -168,7 +168,7 @@ def test_outcome_plots_read_columns_in_chunks_and_draw_the_whole_columns_histogr
     and the bars and medians drawn are still those of the whole column."""
     import pandas as pd
 
-    import sim.summary as summary
+    from sim import summary
     monkeypatch.setattr(summary, "OUTCOME_CHUNK", 64)
     sizes = []
     real = summary._ColumnReader.chunks

@@ -17,6 +17,7 @@ shares its luck: the differences are due to the choices. Writes, atomically, int
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -90,7 +91,7 @@ def write_comparison(comparison, folder: Path) -> pd.DataFrame:
     table = comparison_table(comparison)
     table.to_csv(folder / "comparison.csv", index=False)
     table.to_parquet(folder / "comparison.parquet", index=False)
-    comparison.outcomes().to_parquet(folder / "outcomes.parquet", index=False)
+    comparison.write_outcomes(folder / "outcomes.parquet")
     quantiles = pd.concat([r.quantiles.assign(scenario=n) for n, r in zip(comparison.names, comparison.results)],
                           ignore_index=True)
     quantiles.to_parquet(folder / "quantiles.parquet", index=False)
@@ -121,9 +122,11 @@ def main(args) -> int:
     scenarios = [load_scenario(scenario_path(a)) for a in args.scenarios]
     out = Path(args.out) if args.out else default_out(*[s.name for s in scenarios])
     with atomic_output(out) as tmp:
+        runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)
         comparison = compare(scenarios, runs=args.runs, seed=args.seed, workers=args.workers,
-                             dask=args.dask, progress=False if args.quiet else None)
+                             dask=args.dask, progress=False if args.quiet else None, stream_to=runs)
         table = write_comparison(comparison, tmp)
+        shutil.rmtree(runs)
     if not args.quiet:
         first = comparison.results[0].provenance
         print(f"{' vs '.join(comparison.names)}: {first['runs']:,} runs each, seed {first['seed']} "
