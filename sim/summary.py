@@ -270,22 +270,42 @@ OUTCOME_BINS = 65_536
 OUTCOME_COLLECT_LIMIT = 1 << 18
 
 
+#: Values of one column kept in memory between passes (32 MB): a column up to this size is read
+#: from the file once, a larger one again on every pass, so memory stays bounded.
+OUTCOME_CACHE_VALUES = 1 << 22
+
+
 class _ColumnReader:
     """Reads one outcome column chunk by chunk, from a DataFrame or a Parquet file, any number of
-    times, so that no pass holds more than ``OUTCOME_CHUNK`` values."""
+    times, so that no pass holds more than ``OUTCOME_CHUNK`` values (plus, for a column of at
+    most ``OUTCOME_CACHE_VALUES`` values, the column itself, kept after the first full pass)."""
 
     def __init__(self, source, name: str):
         self.source, self.name = source, name
+        self._kept = None
 
     def chunks(self):
-        """Yield the column's non-NaN values as float64 arrays of at most ``OUTCOME_CHUNK``."""
+        """Yield the column's non-NaN values as read-only float64 arrays of at most ``OUTCOME_CHUNK``."""
+        if self._kept is not None:
+            yield from self._kept
+            return
+        kept, size = [], 0
+        for part in self._read():
+            part.flags.writeable = False
+            if kept is not None:
+                size += part.size
+                kept = kept + [part] if size <= OUTCOME_CACHE_VALUES else None
+            yield part
+        self._kept = kept
+
+    def _read(self):
         if isinstance(self.source, pd.DataFrame):
             groups = (self.source[self.name].to_numpy(),)
         else:  # row group by row group (iter_batches would buffer the whole column)
             groups = (self.source.read_row_group(i, columns=[self.name]).column(0).to_numpy()
                       for i in range(self.source.num_row_groups))
         for part in _rechunk(groups, OUTCOME_CHUNK):
-            part = np.asarray(part, dtype=np.float64)
+            part = np.array(part, dtype=np.float64)  # a copy: the source is never exposed
             missing = np.isnan(part)
             yield part[~missing] if missing.any() else part
 

@@ -158,6 +158,25 @@ def test_streamed_column_statistics_equal_numpy(kind, n, monkeypatch):
         np.testing.assert_allclose([st["mean"], st["sd"]], [v.mean(), v.std()], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("budget", [10_000, 100])
+def test_a_small_column_is_read_from_the_file_once_a_large_one_on_every_pass(budget, tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    x = np.random.default_rng(3).lognormal(0, 1, 1000)
+    pq.write_table(pa.table({"c": x}), tmp_path / "t.parquet", row_group_size=100)
+    monkeypatch.setattr(summary, "OUTCOME_CHUNK", 64)
+    monkeypatch.setattr(summary, "OUTCOME_CACHE_VALUES", budget)
+    reads = []
+    real = pq.ParquetFile.read_row_group
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", lambda self, i, **k: (reads.append(i), real(self, i, **k))[1])
+    reader = summary.outcome_reader(tmp_path / "t.parquet", "c")
+    st = column_statistics(reader, (0.05, 0.5, 0.95))
+    np.testing.assert_array_equal([st[q] for q in (0.05, 0.5, 0.95)], np.quantile(x, [0.05, 0.5, 0.95]))
+    passes = len(reads) // 10
+    assert len(reads) % 10 == 0 and (passes == 1 if budget >= x.size else passes >= 4)
+    assert all(not chunk.flags.writeable for chunk in reader.chunks())  # kept chunks cannot change
+
+
 def test_outcome_summary_from_parquet_equals_from_frame(tmp_path):
     runs = 2 * summary.OUTCOME_CHUNK + 123
     res = engine.run(scenario(horizon_months=3), runs=runs, seed=2, progress=False,
