@@ -21,6 +21,7 @@ scheduler). All give identical results.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -256,8 +257,10 @@ def _dask_client(address: str, workers: int):
         raise UserError("--dask needs Dask; install the extra: pip install 'iraqsim[dask]'") from None
     if address == "local":
         n = workers if workers > 1 else max(1, os.cpu_count() or 1)
+        # quiet: its workers log a cancelled warm-up or a heartbeat to a closed scheduler as they
+        # stop; a failure that matters reaches this process as the exception of a block
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None, silence_logs=logging.CRITICAL)
         return Client(cluster), cluster
     try:
         return Client(address, timeout="10s"), None
