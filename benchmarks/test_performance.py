@@ -18,7 +18,7 @@ import pytest
 
 import sim
 import sim.engine as engine
-from sim.model import DrawdownModel
+from sim.model import DrawdownModel, batch_run_seeds
 from sim.paths import scenarios_dir
 
 THROUGHPUT = "Throughput (one process, baseline.yaml, 60 months, quantile bands on)"
@@ -97,12 +97,12 @@ def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
     """The same model, one replica per model, through ``mesa.batch_run``; interleaved with the
     engine's 100,000-run jobs, best of ``RATIO_ROUNDS`` rounds each."""
     replicas = 5 if perf.quick else 40
-    params = {"scenario": [baseline], "n_runs": 1, "collect": True, "seed": list(range(replicas))}
+    seeds, seeding = batch_run_seeds(range(replicas))
+    params = {"scenario": [baseline], "n_runs": 1, "collect": True, **seeds}
 
     def batch():
-        mesa.batch_run(DrawdownModel, params, number_processes=1, iterations=1,
-                       data_collection_period=-1, max_steps=10 * baseline.horizon_months,
-                       display_progress=False)
+        mesa.batch_run(DrawdownModel, params, number_processes=1, data_collection_period=-1,
+                       max_steps=10 * baseline.horizon_months, display_progress=False, **seeding)
 
     runs, jobs = _engine_jobs(perf, baseline, tmp_path)
     best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS,

@@ -30,6 +30,21 @@ from .parameters import make_namespace
 DEFAULT_MILITIAS = (("kataib_hezbollah", 0.5), ("nujaba", 0.3), ("front_groups", 0.2))
 
 
+def batch_run_seeds(seeds) -> tuple[dict, dict]:
+    """How to give ``mesa.batch_run`` one run of ``DrawdownModel`` per seed in ``seeds``.
+
+    Returns ``(parameters, keywords)``: merge ``parameters`` into batch_run's parameter mapping
+    and pass ``keywords`` to it. From mesa 3.4 the seeds go in ``rng`` (``iterations`` is
+    deprecated, and a ``seed`` parameter would be overwritten with ``None``); before, ``seed``
+    is a swept parameter with ``iterations=1``.
+    """
+    import inspect
+    seeds = list(seeds)
+    if "rng" in inspect.signature(mesa.batch_run).parameters:
+        return {}, {"rng": seeds}
+    return {"seed": seeds}, {"iterations": 1}
+
+
 class DrawdownModel(mesa.Model):
     """A block of ``n_runs`` replicas of the Iraq drawdown model.
 

@@ -137,9 +137,16 @@ def test_release_frees_the_model():
 
 def test_single_replica_model_works_with_mesa_batch_run():
     from mesa.batchrunner import batch_run
-    out = batch_run(DrawdownModel, parameters={"n_runs": 1, "collect": True, "seed": [1, 2]},
-                    iterations=1, max_steps=100, display_progress=False)
+
+    from sim.model import batch_run_seeds
+    seeds, seeding = batch_run_seeds([1, 2])
+
+    def batch():
+        return batch_run(DrawdownModel, parameters={"n_runs": 1, "collect": True, **seeds},
+                         max_steps=100, display_progress=False, **seeding)
+    out = batch()
     assert len(out) == 2
+    assert [row["isis_strength"] for row in batch()] == [row["isis_strength"] for row in out]  # seeded
     assert {"us_troops", "isis_strength"} <= set(out[0])
     # the model stops at month 59 (59 steps); mesa 3.3's batch_run reports the last step
     # index (58), mesa 3.5's the number of steps (59)
