@@ -596,6 +596,8 @@ def plot_backtest(bt: Backtest, path: str | Path) -> Path:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
+    from .plots import save_figure
+
     fig, axes = plt.subplots(3, 3, figsize=(16, 11), constrained_layout=True)
     for ax, (episode, var, label, log) in zip(axes.ravel(), PANELS):
         runs = bt.episodes[episode]
@@ -621,8 +623,7 @@ def plot_backtest(bt: Backtest, path: str | Path) -> Path:
     fig.suptitle(f"Backtest: model fan charts ({bt.runs:,} runs per episode) and the articles' "
                  f"observations; {n_ok}/{n_all} targets hold")
     path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, 100)
     return path
 
 

@@ -243,6 +243,8 @@ def plot_calibration(cal: Calibration, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .plots import save_figure
+
     names = list(cal.priors)
     cols = 4
     rows = math.ceil(len(names) / cols)
@@ -266,7 +268,6 @@ def plot_calibration(cal: Calibration, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, tmp, 100)
     tmp.replace(path)
     return path

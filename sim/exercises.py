@@ -38,6 +38,7 @@ import pandas as pd  # noqa: E402
 from . import report as rp  # noqa: E402
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
 from .paths import scenarios_dir  # noqa: E402
+from .plots import save_figure  # noqa: E402
 
 #: Runs per scenario for ``exercises run``: one engine block, so the cost is that of one run.
 DEFAULT_RUNS = 4096
@@ -944,8 +945,7 @@ def save_figures(comparison, exercise: Exercise, folder: Path, dpi: int = 96) ->
     for name, make in exercise.figures.items():
         fig = make(comparison, exercise)
         path = folder / f"{name}.png"
-        fig.savefig(path, dpi=dpi)
-        plt.close(fig)
+        save_figure(fig, path, dpi)
         out[name] = path
     return out
 

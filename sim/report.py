@@ -37,6 +37,7 @@ from markupsafe import Markup, escape  # noqa: E402
 
 from . import evidence  # noqa: E402
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
+from .plots import save_figure  # noqa: E402
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -71,8 +72,7 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 def figure_data_uri(fig, dpi: int = 96) -> str:
     """Encode a matplotlib figure as a ``data:image/png;base64,...`` URI and close it."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
+    save_figure(fig, buf, dpi, format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -191,3 +191,31 @@ def test_outcome_plots_read_columns_in_chunks_and_draw_the_whole_columns_histogr
         expected = np.histogram(df[column], bins=edges)[0] * 100.0 / len(df)
         np.testing.assert_allclose([p.get_height() for p in ax.patches], expected)
         assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(float(np.median(df[column])))
+
+
+def test_save_figure_draws_a_laid_out_figure_once_and_the_same_pixels(tmp_path, monkeypatch):
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+
+    def figure():
+        fig, axes = plt.subplots(2, 3, figsize=(9, 5), layout="constrained")
+        for i, ax in enumerate(axes.ravel()):
+            ax.plot(np.arange(10) ** i, label=f"series {i}")
+            ax.set_title(f"a long panel title number {i}")
+            ax.set_xlabel("months after the start of the drawdown")
+        fig.suptitle("six panels")
+        return fig
+
+    draws = []
+    real = matplotlib.figure.Figure.draw
+    monkeypatch.setattr(matplotlib.figure.Figure, "draw",
+                        lambda self, renderer: (draws.append(self), real(self, renderer))[1])
+    plain = figure()
+    plain.savefig(tmp_path / "plain.png", dpi=90)
+    assert len(draws) == 2  # matplotlib lays the figure out in a blank draw, then draws it
+    draws.clear()
+    once = figure()
+    plots.save_figure(once, tmp_path / "once.png", 90)
+    assert len(draws) == 1 and not plt.fignum_exists(once.number)
+    np.testing.assert_array_equal(mpimg.imread(tmp_path / "plain.png"), mpimg.imread(tmp_path / "once.png"))
+    plt.close(plain)

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..outcomes import OUTCOME_COLUMNS  # noqa: E402
+from ..plots import save_figure  # noqa: E402
 
 #: Outcomes shown against the first swept lever (mean, or probability for yes/no outcomes).
 LEVER_PANELS = ["resurgence", "isis_peak", "militia_attacks", "us_fatalities", "expelled",
@@ -50,8 +51,7 @@ def plot_tradeoff(table: pd.DataFrame, lever_names: list[str], path) -> None:
                  "black ring: not dominated on deaths, resurgence and expulsion", fontsize=9)
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
 
 
 def plot_lever_effects(table: pd.DataFrame, lever_names: list[str], path) -> None:
@@ -80,8 +80,7 @@ def plot_lever_effects(table: pd.DataFrame, lever_names: list[str], path) -> Non
     if others:
         axes[0, 0].legend(fontsize=7)
     fig.suptitle("Outcomes by choice (common random numbers)", fontsize=11)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
 
 
 def plot_indices(indices: pd.DataFrame, outcome: str, method: str, path,
@@ -114,8 +113,7 @@ def plot_indices(indices: pd.DataFrame, outcome: str, method: str, path,
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
 
 
 def plot_peeling(trajectory: pd.DataFrame, boxes: pd.DataFrame, base_rate: float, path) -> None:
@@ -144,8 +142,7 @@ def plot_peeling(trajectory: pd.DataFrame, boxes: pd.DataFrame, base_rate: float
     ax.set_title("Scenario discovery: PRIM peeling trajectory", fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
 
 
 def plot_box_limits(boxes: pd.DataFrame, ranges: dict[str, tuple[float, float]], path) -> None:
@@ -172,5 +169,4 @@ def plot_box_limits(boxes: pd.DataFrame, ranges: dict[str, tuple[float, float]],
     ax.set_title("Where the cases of interest concentrate (PRIM boxes)", fontsize=10)
     if box_ids:
         ax.legend(fontsize=8, loc="lower right")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
