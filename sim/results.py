@@ -133,10 +133,10 @@ class Results:
         """Write every contract file into an existing (temporary) folder."""
         folder = Path(folder)
         dest = folder / "outcomes.parquet"
-        if isinstance(self._outcomes, (str, os.PathLike)) and Path(self._outcomes).resolve() == dest.resolve():
-            pass  # streamed there already
-        else:
-            self.outcomes.to_parquet(dest, index=False)
+        if isinstance(self._outcomes, pd.DataFrame):
+            self._outcomes.to_parquet(dest, index=False)
+        elif Path(self._outcomes).resolve() != dest.resolve():  # else: streamed there already
+            shutil.copyfile(self._outcomes, dest)  # a file is copied, never loaded
         self.quantiles.to_parquet(folder / "quantiles.parquet", index=False)
         (folder / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2))
         (folder / "scenario.resolved.yaml").write_text(
@@ -149,13 +149,17 @@ class Results:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "Results":
-        """Read a result folder written by ``save``."""
+        """Read a result folder written by ``save``.
+
+        The outcome table stays in its file until ``outcomes`` is asked for (the summary, the
+        plots and ``save`` read it in chunks), so loading a large result is quick and small.
+        """
         from .scenario import scenario_from_dict
         d = Path(directory)
         data = yaml.safe_load((d / "scenario.resolved.yaml").read_text())
         scenario = scenario_from_dict(data, str(d / "scenario.resolved.yaml"))
         summary = json.loads((d / "summary.json").read_text())
-        res = cls(scenario, pd.read_parquet(d / "outcomes.parquet"), None,
+        res = cls(scenario, d / "outcomes.parquet", None,
                   summary.get("provenance"), quantiles=pd.read_parquet(d / "quantiles.parquet"))
         res._summary = summary
         return res

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import weakref
 
 import mesa
@@ -155,13 +156,27 @@ def test_single_replica_model_works_with_mesa_batch_run():
 
 
 def test_saved_results_are_an_ordinary_readable_folder(tmp_path):
-    import os
     import stat
     res = run(scenario(horizon_months=12), runs=50, seed=1)
     out = res.save(tmp_path / "r", plots=False)
     mode = stat.S_IMODE(os.stat(out).st_mode)
     assert mode & stat.S_IRGRP and mode & stat.S_IXGRP, oct(mode)
     loaded = sim.Results.load(out)
+    pd.testing.assert_frame_equal(loaded.outcomes, res.outcomes)
+
+
+def test_a_loaded_result_reads_its_outcome_table_only_when_asked(tmp_path, monkeypatch):
+    res = run(scenario(horizon_months=6), runs=300, seed=2)
+    out = res.save(tmp_path / "r", plots=False)
+    reads = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda path, *a, **k: (reads.append(os.path.basename(path)),
+                                                                    real(path, *a, **k))[1])
+    loaded = sim.Results.load(out)
+    again = loaded.save(tmp_path / "copy", plots=False)
+    assert reads == ["quantiles.parquet"] and loaded.n_runs == 300  # the table was copied, not read
+    assert (again / "outcomes.parquet").read_bytes() == (out / "outcomes.parquet").read_bytes()
+    assert loaded.summary["outcomes"] == res.summary["outcomes"]
     pd.testing.assert_frame_equal(loaded.outcomes, res.outcomes)
 
 
