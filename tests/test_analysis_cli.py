@@ -69,6 +69,8 @@ def test_sensitivity_and_discover_commands_write_their_files(scenario_file, tmp_
     (["discover", "{s}", "--outcome", "isis_peak"], "give a threshold"),
     (["discover", "{s}", "--outcome", "resurgence", "--min-coverage", "2"], "--min-coverage"),
     (["sweep", "{missing}", "--lever", "aid=low"], "nope.yaml"),
+    (["sweep", "{s}", "--lever", "aid=low", "--dask", "no address"], "--dask"),
+    (["sensitivity", "{s}", "--dask", "tcp://"], "--dask"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(argv, words, scenario_file, tmp_path, capsys):
     out = tmp_path / "out"

@@ -76,6 +76,19 @@ def test_lever_columns_group_rows_and_each_group_matches_its_scenario():
     assert out["leadership_strikes"].iloc[n:].sum() > 0
 
 
+def test_experiments_give_the_same_outcomes_in_worker_processes_and_on_dask():
+    """Sweeps, sensitivity and discovery reach many runs through ``evaluate``: spreading it over
+    processes or a Dask cluster (``--workers``, ``--dask``) changes nothing."""
+    pytest.importorskip("distributed")
+    sc = small()
+    table = pd.DataFrame({"isis.growth_rate": np.tile([0.03, 0.08], 150),
+                          "retaliation": ["none"] * 150 + ["leadership"] * 150,
+                          "replica": np.r_[np.arange(150), np.arange(150) + BLOCK_SIZE]})
+    here = evaluate(sc, table)
+    pd.testing.assert_frame_equal(evaluate(sc, table, workers=2), here)
+    pd.testing.assert_frame_equal(evaluate(sc, table, dask="local", workers=2), here)
+
+
 def test_empty_table_gives_empty_outcomes():
     out = evaluate(small(), pd.DataFrame({"isis.growth_rate": []}))
     assert len(out) == 0 and list(out.columns) == list(OUTCOME_COLUMNS)

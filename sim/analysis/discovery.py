@@ -290,7 +290,7 @@ class DiscoveryResult:
 def discover(scenario: Scenario, case: str = "resurgence", runs: int | None = None,
              seed: int | None = None, *, boxes: int = 1, alpha: float = 0.05,
              min_mass: float = 0.05, min_coverage: float = 0.5, max_depth: int = 3,
-             workers: int = 1, progress: bool | None = None,
+             workers: int = 1, dask: str | None = None, progress: bool | None = None,
              source: str = "scenario") -> DiscoveryResult:
     """Run the scenario and find the parameter boxes where the case of interest concentrates.
 
@@ -305,6 +305,8 @@ def discover(scenario: Scenario, case: str = "resurgence", runs: int | None = No
         min_coverage: The chosen PRIM box is the densest with at least this coverage.
         max_depth: Depth of the CART tree.
         workers: Local worker processes.
+        dask: ``"local"`` or a Dask scheduler address: compute on a Dask cluster (see
+            ``sim.run``); results are the same.
         progress: Show a progress bar (default: only on a terminal).
         source: Name of the scenario file, for error messages.
 
@@ -327,7 +329,7 @@ def discover(scenario: Scenario, case: str = "resurgence", runs: int | None = No
         raise ScenarioError("--boxes" if boxes < 1 else "--max-depth", "", "must be at least 1")
     seed = int(scenario.seed if seed is None else seed)
     started = time.perf_counter()
-    res = run(scenario, runs=runs, seed=seed, progress=progress, workers=workers,
+    res = run(scenario, runs=runs, seed=seed, progress=progress, workers=workers, dask=dask,
               keep_trajectories=False)
     df = res.outcomes
     y = case_mask(df, name, op, threshold)

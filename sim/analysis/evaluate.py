@@ -36,7 +36,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ..engine import BLOCK_SIZE, _inline, _processes, progress_bar, run_block
+from ..engine import BLOCK_SIZE, _dask, _inline, _processes, check_dask_address, progress_bar, run_block
 from ..outcomes import OUTCOME_COLUMNS
 from ..parameters import PARAMETERS
 from ..scenario import Scenario, ScenarioError
@@ -118,7 +118,7 @@ def plan_blocks(replicas: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
 
 
 def evaluate(scenario: Scenario, experiments: pd.DataFrame, seed: int | None = None, *,
-             workers: int = 1, progress: bool | None = None) -> pd.DataFrame:
+             workers: int = 1, dask: str | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Evaluate a table of experiments, one replica per row, and return its outcome columns.
 
     Args:
@@ -129,7 +129,10 @@ def evaluate(scenario: Scenario, experiments: pd.DataFrame, seed: int | None = N
             empty cell keeps the scenario's setting) and optionally ``replica`` (see the module
             docstring).
         seed: Seed (default: the scenario's).
-        workers: Local worker processes (1 = in this process).
+        workers: Local worker processes (1 = in this process); with ``dask="local"``, the
+            number of Dask workers (default: one per CPU).
+        dask: ``"local"`` to start a local Dask cluster, or a scheduler address
+            (``tcp://host:port``). Results do not depend on ``workers`` or ``dask``.
         progress: Show a progress bar (default: only on a terminal).
 
     Returns:
@@ -143,6 +146,8 @@ def evaluate(scenario: Scenario, experiments: pd.DataFrame, seed: int | None = N
     if not isinstance(experiments, pd.DataFrame):
         raise TypeError("experiments must be a pandas DataFrame")
     seed = int(scenario.seed if seed is None else seed)
+    if dask:
+        check_dask_address(dask)
     param_cols, lever_cols, has_replica = experiment_columns(experiments.columns)
     n = len(experiments)
     values = {name: _check_parameter_values(experiments[col].to_numpy(), col, name)
@@ -178,7 +183,9 @@ def evaluate(scenario: Scenario, experiments: pd.DataFrame, seed: int | None = N
             yield (sc, seed, b, None, False, _block_params(sc, seed, b, values, rows,
                                                            plan["pos"].to_numpy()[rows]))
 
-    if workers > 1:
+    if dask:
+        results = _dask(tasks(), run_block, dask, workers)
+    elif workers > 1:
         results = _processes(tasks(), run_block, workers)
     else:
         results = _inline(tasks(), run_block)
@@ -191,6 +198,7 @@ def evaluate(scenario: Scenario, experiments: pd.DataFrame, seed: int | None = N
                 out[name][rows] = res.columns[name][p]
             bar(len(rows))
     finally:
+        results.close()  # stops the workers or the cluster now, also if the loop ended early
         bar(None)
     return pd.DataFrame(out, index=experiments.index)
 

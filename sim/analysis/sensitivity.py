@@ -177,7 +177,7 @@ class SensitivityResult:
 
 def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "sobol",
                 samples: int | None = None, seed: int | None = None, *,
-                parameters: list[str] | None = None, workers: int = 1,
+                parameters: list[str] | None = None, workers: int = 1, dask: str | None = None,
                 progress: bool | None = None, conf_level: float = 0.95,
                 source: str = "scenario") -> SensitivityResult:
     """Sobol or Morris indices of outcomes to the scenario's uncertain parameters (SALib).
@@ -193,6 +193,8 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
         seed: Seed of the design, the bootstrap and the model (default: the scenario's).
         parameters: A subset of the uncertain parameters (default: all).
         workers: Local worker processes.
+        dask: ``"local"`` or a Dask scheduler address: compute on a Dask cluster (see
+            ``sim.evaluate``); results are the same.
         progress: Show a progress bar (default: only on a terminal).
         conf_level: Confidence level of the bootstrap intervals.
         source: Name of the scenario file, for error messages.
@@ -239,7 +241,7 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
     both = pd.concat([experiments, again], ignore_index=True)
 
     started = time.perf_counter()
-    out_all = evaluate(scenario, both, seed, workers=workers, progress=progress)
+    out_all = evaluate(scenario, both, seed, workers=workers, dask=dask, progress=progress)
     elapsed = time.perf_counter() - started
     out = out_all.iloc[:len(experiments)].reset_index(drop=True)
     out_again = out_all.iloc[len(experiments):].reset_index(drop=True)

@@ -104,7 +104,8 @@ class SweepResult:
 
 
 def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
-          seed: int | None = None, *, workers: int = 1, progress: bool | None = None) -> SweepResult:
+          seed: int | None = None, *, workers: int = 1, dask: str | None = None,
+          progress: bool | None = None) -> SweepResult:
     """Run every combination of lever values with common random numbers.
 
     Args:
@@ -113,6 +114,8 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
         runs: Runs per cell (default: the scenario's ``runs``).
         seed: Seed (default: the scenario's).
         workers: Local worker processes.
+        dask: ``"local"`` or a Dask scheduler address: compute on a Dask cluster (see
+            ``sim.evaluate``); results are the same.
         progress: Show a progress bar (default: only on a terminal).
 
     Raises:
@@ -140,7 +143,7 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
     experiments = cells.loc[cells.index.repeat(runs), names].reset_index(drop=True)
     experiments["replica"] = np.tile(np.arange(runs), len(cells))
     started = time.perf_counter()
-    out = evaluate(scenario, experiments, seed, workers=workers, progress=progress)
+    out = evaluate(scenario, experiments, seed, workers=workers, dask=dask, progress=progress)
     elapsed = time.perf_counter() - started
 
     runs_df = pd.concat([pd.DataFrame({"cell": np.repeat(cells["cell"].to_numpy(), runs)}),

@@ -34,7 +34,7 @@ def main(args) -> int:
     result = discover(scenario, args.outcome, runs=args.runs, seed=args.seed, boxes=args.boxes,
                       alpha=args.peel_alpha, min_mass=args.min_mass,
                       min_coverage=args.min_coverage, max_depth=args.max_depth,
-                      workers=args.workers, progress=False if args.quiet else None,
+                      workers=args.workers, dask=args.dask, progress=False if args.quiet else None,
                       source=args.scenario)
     write_atomically(result, out)
     if not args.quiet:

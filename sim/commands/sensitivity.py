@@ -30,7 +30,7 @@ def main(args) -> int:
     outcomes = check_outcomes(args.outcome or DEFAULT_OUTCOMES)
     out = output_folder(args, scenario, "sensitivity")
     result = sensitivity(scenario, outcomes, method=args.method, samples=args.samples,
-                         seed=args.seed, parameters=args.parameter, workers=args.workers,
+                         seed=args.seed, parameters=args.parameter, workers=args.workers, dask=args.dask,
                          progress=False if args.quiet else None, source=args.scenario)
     write_atomically(result, out)
     if not args.quiet:

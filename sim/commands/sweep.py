@@ -34,7 +34,7 @@ def main(args) -> int:
             raise ScenarioError("--lever", name, "given twice; give each lever once")
         levers[name] = values
     out = output_folder(args, scenario, "sweep")
-    result = sweep(scenario, levers, runs=args.runs, seed=args.seed, workers=args.workers,
+    result = sweep(scenario, levers, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
                    progress=False if args.quiet else None)
     write_atomically(result, out)
     if not args.quiet:
