@@ -76,6 +76,7 @@ def test_list_and_show_print_the_exercises(capsys):
     (["exercises", "run", "1", "--runs", "0"], "--runs"),
     (["exercises", "run", "1", "--add", "nowhere.yaml"], "nowhere.yaml"),
     (["exercises", "build", "--only", "7"], "no exercise 7"),
+    (["exercises", "run", "1", "--dask", "tcp://"], "--dask"),
 ])
 def test_bad_requests_are_one_line_exit_2(argv, needle, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -167,6 +167,7 @@ def test_single_scenario_report_has_no_tradeoff_section(monkeypatch, tmp_path, c
     ([str(BASELINE), "--runs", "0"], "--runs"),
     ([str(BASELINE), "-o", "{tmp}"], "folder"),
     ([str(BASELINE), "-o", "{tmp}/r.txt"], ".html"),
+    ([str(BASELINE), "--dask", "not an address"], "--dask"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, needle, tmp_path, capsys):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]

@@ -27,6 +27,7 @@ def register(sub):
                    help="another scenario file to compare (replaces the exercise's scenario of the "
                         "same name); may be repeated")
     a.add_argument("--workers", type=int, default=1, help="local worker processes")
+    a.add_argument("--dask", metavar="ADDRESS", help="'local' or a Dask scheduler address")
     a.add_argument("--quiet", action="store_true", help="print nothing but errors")
     a.set_defaults(func=cmd_run)
 
@@ -83,11 +84,15 @@ def cmd_run(args) -> int:
     _check_runs(args)
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1 (got {args.workers})")
+    if args.dask:
+        from ..engine import check_dask_address
+        check_dask_address(args.dask)
     out = Path(args.out) if args.out else Path("results") / "exercises" / str(ex.number)
     check_writable(out)
     try:
         done = run_exercise(ex.number, out, runs=args.runs, seed=args.seed, add=args.add,
-                            workers=args.workers, progress=False if args.quiet else None)
+                            workers=args.workers, dask=args.dask,
+                            progress=False if args.quiet else None)
     except ExerciseError as exc:
         raise UserError(str(exc)) from None
     if not args.quiet:

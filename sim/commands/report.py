@@ -15,6 +15,7 @@ def register(sub):
     p.add_argument("--runs", type=int, help="runs per scenario (default: the first scenario's runs)")
     p.add_argument("--seed", type=int, help="seed (default: the first scenario's seed)")
     p.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p.add_argument("--dask", metavar="ADDRESS", help="'local' or a Dask scheduler address")
     p.add_argument("--title", help="title of the report")
     p.add_argument("--question", help="the question the report answers (default: generated)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no message")
@@ -41,6 +42,9 @@ def main(args) -> int:
         raise UserError(f"--runs must be at least 1 (got {args.runs})")
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1 (got {args.workers})")
+    if args.dask:
+        from ..engine import check_dask_address
+        check_dask_address(args.dask)
     out = Path(args.out)
     check_output_file(out)
     scenarios = [load_scenario(path) for path in args.scenarios]
@@ -49,7 +53,7 @@ def main(args) -> int:
     command = shlex.join(["iraqsim", "report", *args.scenarios, "-o", str(out),
                           "--runs", str(runs), "--seed", str(seed)])
     report(scenarios, out, runs=runs, seed=seed, title=args.title, question=args.question,
-           sources=list(args.scenarios), command=command, workers=args.workers,
+           sources=list(args.scenarios), command=command, workers=args.workers, dask=args.dask,
            progress=False if args.quiet else None)
     if not args.quiet:
         print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(scenarios)} scenarios, "
