@@ -430,7 +430,8 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
     return Results(scenario, outcomes, summary, provenance)
 
 
-def progress_bar(total: int, enabled: bool | None = None, desc: str = "") -> Callable:
+def progress_bar(total: int, enabled: bool | None = None, desc: str = "",
+                 unit: str = "run") -> Callable:
     """A progress callback (tqdm on stderr): call with items done, then ``None`` to close.
 
     Shown on a terminal (stderr is a TTY and ``CI`` is unset) unless ``enabled`` says otherwise.
@@ -440,7 +441,7 @@ def progress_bar(total: int, enabled: bool | None = None, desc: str = "") -> Cal
     if not enabled:
         return lambda n: None
     from tqdm import tqdm
-    bar = tqdm(total=total, unit="run", unit_scale=True, file=sys.stderr, leave=False,
+    bar = tqdm(total=total, unit=unit, unit_scale=unit == "run", file=sys.stderr, leave=False,
                desc=desc or None, dynamic_ncols=True)
 
     def update(n):

@@ -129,23 +129,37 @@ class Results:
         """
         return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
-    def write_into(self, folder: Path, plots: bool = True) -> None:
-        """Write every contract file into an existing (temporary) folder."""
+    #: Files ``write_into`` writes with plots (its ``progress`` counts them).
+    FILES = 6
+
+    def write_into(self, folder: Path, plots: bool = True, progress=None) -> None:
+        """Write every contract file into an existing (temporary) folder.
+
+        ``progress``: called with 1 after each file (``FILES`` with plots), e.g. a bar of
+        ``sim.engine.progress_bar``; a large job's summary and figures take a while.
+        """
+        done = progress or (lambda n: None)
         folder = Path(folder)
         dest = folder / "outcomes.parquet"
         if isinstance(self._outcomes, pd.DataFrame):
             self._outcomes.to_parquet(dest, index=False)
         elif Path(self._outcomes).resolve() != dest.resolve():  # else: streamed there already
             shutil.copyfile(self._outcomes, dest)  # a file is copied, never loaded
+        done(1)
         self.quantiles.to_parquet(folder / "quantiles.parquet", index=False)
+        done(1)
         (folder / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2))
+        done(1)
         (folder / "scenario.resolved.yaml").write_text(
             yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
+        done(1)
         if plots:
             from .plots import plot_outcomes, plot_trajectories
             (folder / "plots").mkdir(exist_ok=True)
             plot_outcomes(self, folder / "plots" / "outcomes.png")
+            done(1)
             plot_trajectories(self, folder / "plots" / "trajectories.png")
+            done(1)
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "Results":

@@ -132,7 +132,7 @@ def test_a_failed_run_leaves_no_folder_and_keeps_the_earlier_result(baseline_run
     shutil.copytree(baseline_run, out)
     before = _tree(out)
 
-    def broken(self, folder, plots=True):
+    def broken(self, folder, plots=True, progress=None):
         (Path(folder) / "summary.json").write_text("half")
         raise RuntimeError("disk full")
 
@@ -147,7 +147,7 @@ def test_a_failed_run_leaves_no_folder_and_keeps_the_earlier_result(baseline_run
 
 
 def test_ctrl_c_while_writing_leaves_nothing(tmp_path, monkeypatch, capsys):
-    def interrupted(self, folder, plots=True):
+    def interrupted(self, folder, plots=True, progress=None):
         (Path(folder) / "quantiles.parquet").write_text("half")
         raise KeyboardInterrupt
 
@@ -443,3 +443,21 @@ def test_a_path_the_file_system_refuses_is_one_line_and_exit_2(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and "/proc/iraqsim-test" in err and "Traceback" not in err
+
+
+def test_writing_a_result_or_a_comparison_reports_each_step(tmp_path):
+    """Large jobs show a 'writing' bar after the engine's: it counts every file and figure."""
+    import sim
+    from sim.commands.compare import COMPARISON_FILES, write_comparison
+    res = sim.run(load_scenario(LIBRARY / "baseline.yaml").with_changes(horizon_months=6), runs=50,
+                  seed=1, progress=False)
+    steps = []
+    (tmp_path / "r").mkdir()
+    res.write_into(tmp_path / "r", progress=steps.append)
+    assert steps == [1] * res.FILES and (tmp_path / "r" / "plots" / "trajectories.png").is_file()
+    steps.clear()
+    (tmp_path / "c").mkdir()
+    both = sim.compare([res.scenario, res.scenario.with_changes(name="again")], runs=50, seed=1,
+                       progress=False)
+    write_comparison(both, tmp_path / "c", progress=steps.append)
+    assert steps == [1] * COMPARISON_FILES and (tmp_path / "c" / "plots" / "trajectories.png").is_file()

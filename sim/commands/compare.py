@@ -82,30 +82,45 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
     return wide.loc[list(dict.fromkeys(table["outcome"])), list(dict.fromkeys(table["scenario"]))]
 
 
-def write_comparison(comparison, folder: Path) -> pd.DataFrame:
-    """Write every comparison file into an existing (temporary) folder; return the tidy table."""
+#: Steps of ``write_comparison`` (its ``progress`` counts them).
+COMPARISON_FILES = 7
+
+
+def write_comparison(comparison, folder: Path, progress=None) -> pd.DataFrame:
+    """Write every comparison file into an existing (temporary) folder; return the tidy table.
+
+    ``progress``: called with 1 after each of ``COMPARISON_FILES`` steps.
+    """
     from ..plots import plot_comparison, plot_comparison_trajectories
     from ..results import jsonable
 
+    done = progress or (lambda n: None)
     folder = Path(folder)
     table = comparison_table(comparison)
     table.to_csv(folder / "comparison.csv", index=False)
     table.to_parquet(folder / "comparison.parquet", index=False)
+    done(1)
     comparison.write_outcomes(folder / "outcomes.parquet")
+    done(1)
     quantiles = pd.concat([r.quantiles.assign(scenario=n) for n, r in zip(comparison.names, comparison.results)],
                           ignore_index=True)
     quantiles.to_parquet(folder / "quantiles.parquet", index=False)
+    done(1)
     summary = {"scenarios": comparison.names,
                "common_random_numbers": True,
                "results": {n: r.summary for n, r in zip(comparison.names, comparison.results)}}
     (folder / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
+    done(1)
     (folder / "scenarios").mkdir()
     for n, r in zip(comparison.names, comparison.results):
         (folder / "scenarios" / f"{n}.resolved.yaml").write_text(
             yaml.safe_dump(r.scenario.resolved(), sort_keys=False))
+    done(1)
     (folder / "plots").mkdir()
     plot_comparison(comparison, folder / "plots" / "outcomes.png")
+    done(1)
     plot_comparison_trajectories(comparison, folder / "plots" / "trajectories.png")
+    done(1)
     return table
 
 
@@ -114,6 +129,7 @@ def main(args) -> int:
     from .. import load_scenario
     from ..cli import UserError
     from ..compare import compare
+    from ..engine import BLOCK_SIZE, progress_bar
 
     check_run_options(args)
     if len(args.scenarios) < 2:
@@ -125,7 +141,12 @@ def main(args) -> int:
         runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)
         comparison = compare(scenarios, runs=args.runs, seed=args.seed, workers=args.workers,
                              dask=args.dask, progress=False if args.quiet else None, stream_to=runs)
-        table = write_comparison(comparison, tmp)
+        bar = progress_bar(COMPARISON_FILES, False if args.quiet or comparison.results[0].n_runs <= BLOCK_SIZE
+                           else None, "writing", unit="step")
+        try:
+            table = write_comparison(comparison, tmp, progress=bar)
+        finally:
+            bar(None)
         shutil.rmtree(runs)
     if not args.quiet:
         first = comparison.results[0].provenance

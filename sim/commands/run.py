@@ -37,6 +37,7 @@ def key_outcome_table(results):
 def main(args) -> int:
     """Run the scenario and write the result folder; return the exit code."""
     from .. import load_scenario, run
+    from ..engine import BLOCK_SIZE, progress_bar
 
     check_run_options(args)
     scenario = load_scenario(scenario_path(args.scenario))
@@ -44,7 +45,13 @@ def main(args) -> int:
     with atomic_output(out) as tmp:
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
                   progress=False if args.quiet else None, stream_to=tmp)
-        res.write_into(tmp)
+        # after the engine's bar (jobs of two blocks or more), one for the files and figures
+        bar = progress_bar(res.FILES, False if args.quiet or res.n_runs <= BLOCK_SIZE else None,
+                           "writing", unit="file")
+        try:
+            res.write_into(tmp, progress=bar)
+        finally:
+            bar(None)
     if not args.quiet:
         prov = res.provenance
         print(f"{scenario.name}: {prov['runs']:,} runs, seed {prov['seed']}, "
