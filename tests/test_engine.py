@@ -140,6 +140,21 @@ def test_workers_that_only_warmed_up_are_stopped_instead_of_waited_for(monkeypat
     assert len(stopped) == 2 and all(p.exitcode is not None and p.exitcode < 0 for p in stopped)
 
 
+def test_a_running_dask_scheduler_by_address_gives_the_same_outcomes(short_baseline, streamed, tmp_path,
+                                                                     monkeypatch):
+    """``--dask tcp://HOST:PORT``: the test starts the scheduler and a worker itself, and every
+    block goes to that worker."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(engine, "WORK_WHILE_WORKERS_START", False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        res = engine.run(short_baseline, runs=JOB, seed=7, stream_to=tmp_path, progress=False,
+                         dask=cluster.scheduler_address)
+        assert cluster.scheduler_address.startswith("tcp://")
+    assert res.provenance["executor"] == f"dask:{cluster.scheduler_address}"
+    assert (tmp_path / "outcomes.parquet").read_bytes() == streamed["inline"][1].read_bytes()
+
+
 def test_on_dask_too_this_process_computes_blocks_until_a_worker_has_warmed_up():
     pytest.importorskip("distributed")
     got = list(engine._dask([(0.1, i) for i in range(60)], _pid_after, "local", 2))
