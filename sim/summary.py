@@ -294,7 +294,10 @@ class _ColumnReader:
             part.flags.writeable = False
             if kept is not None:
                 size += part.size
-                kept = kept + [part] if size <= OUTCOME_CACHE_VALUES else None
+                if size <= OUTCOME_CACHE_VALUES:
+                    kept.append(part)
+                else:
+                    kept = None
             yield part
         self._kept = kept
 

@@ -141,8 +141,9 @@ def main(args) -> int:
         runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)
         comparison = compare(scenarios, runs=args.runs, seed=args.seed, workers=args.workers,
                              dask=args.dask, progress=False if args.quiet else None, stream_to=runs)
-        bar = progress_bar(COMPARISON_FILES, False if args.quiet or comparison.results[0].n_runs <= BLOCK_SIZE
-                           else None, "writing", unit="step")
+        small = comparison.results[0].n_runs <= BLOCK_SIZE  # no bar before, none here either
+        bar = progress_bar(COMPARISON_FILES, False if args.quiet or small else None, "writing",
+                           unit="step")
         try:
             table = write_comparison(comparison, tmp, progress=bar)
         finally:
