@@ -13,22 +13,18 @@ def add_common_arguments(p, runs_help: str | None = "runs (default: the scenario
         p.add_argument("--runs", type=int, help=runs_help)
     p.add_argument("--seed", type=int, help="seed (default: the scenario's seed)")
     p.add_argument("--out", help="output folder (default: results/<scenario name>-<command>)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes")
-    p.add_argument("--dask", metavar="ADDRESS",
-                   help="'local' or a Dask scheduler address (tcp://HOST:PORT); results are the same")
+    from ..commands._common import add_executor_options
+    add_executor_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no printed summary")
 
 
 def check_common(args) -> None:
     """Reject bad ``--runs`` / ``--workers`` / ``--dask`` with one line (``UserError``)."""
     from ..cli import UserError
-    from ..engine import check_dask_address
+    from ..commands._common import check_executor_options
     if getattr(args, "runs", None) is not None and args.runs < 1:
         raise UserError(f"--runs must be at least 1 (got {args.runs})")
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1 (got {args.workers})")
-    if args.dask:
-        check_dask_address(args.dask)
+    check_executor_options(args)
 
 
 def output_folder(args, scenario, command: str) -> Path:

@@ -32,13 +32,35 @@ def scenario_path(arg: str) -> str:
     return arg
 
 
+def add_executor_options(parser) -> None:
+    """``--workers`` and ``--dask``: where the blocks run (every command that runs the model)."""
+    parser.add_argument("--workers", type=int, default=1, metavar="K",
+                        help="local worker processes (default 1; results do not depend on it)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="'local' or a Dask scheduler address (tcp://HOST:PORT)")
+
+
+def check_executor_options(args) -> None:
+    """One-line errors for ``--workers`` below 1 and a malformed ``--dask`` address."""
+    if args.workers < 1:
+        raise UserError(f"--workers must be at least 1 (got {args.workers})")
+    if args.dask:
+        from ..engine import check_dask_address
+        check_dask_address(args.dask)
+
+
+def writing_bar(total: int, runs: int, quiet: bool, unit: str):
+    """The bar shown while a result's files and figures are written: after the engine's, so on
+    the same terms (a terminal, jobs of more than one block, not ``--quiet``)."""
+    from ..engine import BLOCK_SIZE, progress_bar
+    return progress_bar(total, False if quiet or runs <= BLOCK_SIZE else None, "writing", unit=unit)
+
+
 def add_run_options(parser, what: str = "the scenario's") -> None:
     """``--runs``, ``--seed``, ``--workers``, ``--dask`` and ``--quiet`` (shared by run and compare)."""
     parser.add_argument("--runs", type=int, metavar="N", help=f"number of replicas (default: {what} runs)")
     parser.add_argument("--seed", type=int, metavar="S", help=f"seed (default: {what} seed)")
-    parser.add_argument("--workers", type=int, default=1, metavar="K",
-                        help="local worker processes (default 1; results do not depend on it)")
-    parser.add_argument("--dask", metavar="ADDRESS", help="'local' or a Dask scheduler address")
+    add_executor_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no printed table")
 
 
@@ -48,8 +70,7 @@ def check_run_options(args) -> None:
         raise UserError(f"--runs must be at least 1 (got {args.runs})")
     if args.seed is not None and not 0 <= args.seed <= 2**63 - 1:
         raise UserError(f"--seed must be between 0 and 2**63-1 (got {args.seed})")
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1 (got {args.workers})")
+    check_executor_options(args)
 
 
 def check_writable(out: Path, markers: tuple[str, ...] | None = None) -> None:

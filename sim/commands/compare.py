@@ -23,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ._common import add_run_options, atomic_output, check_run_options, default_out, scenario_path
+from ._common import (add_run_options, atomic_output, check_run_options, default_out, scenario_path,
+                      writing_bar)
 
 
 def register(sub):
@@ -129,7 +130,6 @@ def main(args) -> int:
     from .. import load_scenario
     from ..cli import UserError
     from ..compare import compare
-    from ..engine import BLOCK_SIZE, progress_bar
 
     check_run_options(args)
     if len(args.scenarios) < 2:
@@ -141,9 +141,7 @@ def main(args) -> int:
         runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)
         comparison = compare(scenarios, runs=args.runs, seed=args.seed, workers=args.workers,
                              dask=args.dask, progress=False if args.quiet else None, stream_to=runs)
-        small = comparison.results[0].n_runs <= BLOCK_SIZE  # no bar before, none here either
-        bar = progress_bar(COMPARISON_FILES, False if args.quiet or small else None, "writing",
-                           unit="step")
+        bar = writing_bar(COMPARISON_FILES, comparison.results[0].n_runs, args.quiet, unit="step")
         try:
             table = write_comparison(comparison, tmp, progress=bar)
         finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._common import add_executor_options, check_executor_options
+
 
 def register(sub):
     p = sub.add_parser("exercises", help="classroom exercises: list, show, run, copy, build keys",
@@ -26,8 +28,7 @@ def register(sub):
     a.add_argument("--add", action="append", default=[], metavar="SCENARIO",
                    help="another scenario file to compare (replaces the exercise's scenario of the "
                         "same name); may be repeated")
-    a.add_argument("--workers", type=int, default=1, help="local worker processes")
-    a.add_argument("--dask", metavar="ADDRESS", help="'local' or a Dask scheduler address")
+    add_executor_options(a)
     a.add_argument("--quiet", action="store_true", help="print nothing but errors")
     a.set_defaults(func=cmd_run)
 
@@ -82,11 +83,7 @@ def cmd_run(args) -> int:
 
     ex = _exercise(args.number)
     _check_runs(args)
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1 (got {args.workers})")
-    if args.dask:
-        from ..engine import check_dask_address
-        check_dask_address(args.dask)
+    check_executor_options(args)
     out = Path(args.out) if args.out else Path("results") / "exercises" / str(ex.number)
     check_writable(out)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from ._common import add_executor_options, check_executor_options
+
 
 def register(sub):
     p = sub.add_parser("report", help="compare scenarios and write one self-contained HTML report",
@@ -14,8 +16,7 @@ def register(sub):
     p.add_argument("-o", "--out", default="report.html", help="HTML file to write (default: report.html)")
     p.add_argument("--runs", type=int, help="runs per scenario (default: the first scenario's runs)")
     p.add_argument("--seed", type=int, help="seed (default: the first scenario's seed)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes")
-    p.add_argument("--dask", metavar="ADDRESS", help="'local' or a Dask scheduler address")
+    add_executor_options(p)
     p.add_argument("--title", help="title of the report")
     p.add_argument("--question", help="the question the report answers (default: generated)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no message")
@@ -40,11 +41,7 @@ def main(args) -> int:
 
     if args.runs is not None and args.runs < 1:
         raise UserError(f"--runs must be at least 1 (got {args.runs})")
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1 (got {args.workers})")
-    if args.dask:
-        from ..engine import check_dask_address
-        check_dask_address(args.dask)
+    check_executor_options(args)
     out = Path(args.out)
     check_output_file(out)
     scenarios = [load_scenario(path) for path in args.scenarios]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import add_run_options, atomic_output, check_run_options, default_out, scenario_path
+from ._common import (add_run_options, atomic_output, check_run_options, default_out, scenario_path,
+                      writing_bar)
 
 #: Outcomes printed after a run (all are in ``summary.json``).
 KEY_OUTCOMES = ["resurgence", "months_to_resurgence", "isis_peak", "militia_attacks", "us_fatalities",
@@ -37,7 +38,6 @@ def key_outcome_table(results):
 def main(args) -> int:
     """Run the scenario and write the result folder; return the exit code."""
     from .. import load_scenario, run
-    from ..engine import BLOCK_SIZE, progress_bar
 
     check_run_options(args)
     scenario = load_scenario(scenario_path(args.scenario))
@@ -45,9 +45,7 @@ def main(args) -> int:
     with atomic_output(out) as tmp:
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
                   progress=False if args.quiet else None, stream_to=tmp)
-        # after the engine's bar (jobs of two blocks or more), one for the files and figures
-        bar = progress_bar(res.FILES, False if args.quiet or res.n_runs <= BLOCK_SIZE else None,
-                           "writing", unit="file")
+        bar = writing_bar(res.FILES, res.n_runs, args.quiet, unit="file")
         try:
             res.write_into(tmp, progress=bar)
         finally:
