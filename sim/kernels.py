@@ -18,21 +18,26 @@ import numpy as np
 from numba import njit
 
 
+#: How every compiled loop of the package is built. Cached on disk (``cache=True``), so a process
+#: only loads it. ``error_model="numpy"``: a division by zero would give inf or NaN, as in numpy,
+#: instead of raising ZeroDivisionError; without the check LLVM vectorises the loops that divide
+#: (about 3x faster per replica, docs/performance.md). No loop divides by zero, and each one does
+#: the same IEEE operations as before, so results are unchanged.
+COMPILE = dict(cache=True, nogil=True, error_model="numpy")
+
+
 def kernel(fn):
-    """Compile ``fn`` as an actor's static ``_..._kernel``: a mechanism's loop over the replicas.
-
-    Cached on disk (``cache=True``), so a process only loads it.
-    """
-    return staticmethod(njit(cache=True, nogil=True)(fn))
+    """Compile ``fn`` as an actor's static ``_..._kernel``: a mechanism's loop over the replicas."""
+    return staticmethod(njit(**COMPILE)(fn))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(inline="always", **COMPILE)
 def clip(x, low, high):  # pragma: no cover - compiled
     """``numpy.clip`` of one number."""
     return min(max(x, low), high)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(inline="always", **COMPILE)
 def relax(x, target, rate):  # pragma: no cover - compiled
     """Move ``x`` towards ``target`` by ``rate`` of the gap and keep it in 0..1."""
     return clip(x + rate * (target - x), 0.0, 1.0)
@@ -44,7 +49,7 @@ def relax(x, target, rate):  # pragma: no cover - compiled
 POISSON_PREFIX = 5
 
 
-@njit(cache=True, nogil=True)
+@njit(**COMPILE)
 def poisson_minus_rates(lam):  # pragma: no cover - compiled
     """Minus the rates floored at 0 (``exp`` of which starts the CDF walk)."""
     minus = np.empty(lam.size)
@@ -53,7 +58,7 @@ def poisson_minus_rates(lam):  # pragma: no cover - compiled
     return minus
 
 
-@njit(cache=True, nogil=True)
+@njit(**COMPILE)
 def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
     """Write the Poisson count of each replica into ``out`` by walking its CDF.
 
@@ -99,7 +104,7 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
     return big
 
 
-@njit(cache=True, nogil=True)
+@njit(**COMPILE)
 def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, mins,
                          maxs):  # pragma: no cover - compiled
     """Bin one variable's values into per-month histograms, and sum them, in one pass.
@@ -167,7 +172,7 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
     return index, count, total, square
 
 
-@njit(cache=True, nogil=True)
+@njit(**COMPILE)
 def histogram_merge(bins, counts, sums, squares, hist, hist_sums, hist_squares):  # pragma: no cover - compiled
     """Add a block's non-empty bins (flat indices ``bins``, each once) into the job's histograms."""
     for k in range(bins.size):

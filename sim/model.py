@@ -20,6 +20,7 @@ from numba import njit
 
 from .agents import ISIS, Iran, IraqiGovernment, Militia, UnitedStates
 from .events import EventSeries
+from .kernels import COMPILE
 from .levers import Retaliation
 from .outcomes import TRAJECTORY_VARIABLES, OutcomeTracker
 from .parameters import make_namespace
@@ -215,7 +216,7 @@ class DrawdownModel(mesa.Model):
         return SimpleNamespace(**{k: np.array(v.get(self)) for k, v in TRAJECTORY_VARIABLES.items()})
 
 
-@njit(cache=True, nogil=True)
+@njit(**COMPILE)
 def _add_weighted_product(total, weight, a, b):  # pragma: no cover - compiled
     """``total += weight * a * b`` in one pass (same operations and order as numpy's)."""
     for i in range(total.size):

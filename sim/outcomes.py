@@ -13,6 +13,8 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
+from .kernels import COMPILE
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -144,7 +146,7 @@ class OutcomeTracker:
         }
 
 
-@njit(cache=True, nogil=True)
+@njit(**COMPILE)
 def _fold_month(t, threshold, isis, pressure, attacks, fatalities, leadership, escalated, troops,
                 demanded, voted, isis_peak, pressure_peak, total_attacks, total_fatalities,
                 total_leadership, escalation, troop_months, months_to_resurgence,
