@@ -36,7 +36,8 @@ import numpy as np
 
 from .model import DrawdownModel
 from .outcomes import TRAJECTORY_VARIABLES
-from .summary import SummaryPart, TrajectorySummary, _reusable, summarise_block, use_exact
+from .summary import (MonthlyHistograms, SummaryPart, TrajectorySummary, summarise_block,
+                      use_exact)
 
 #: Replicas per block. Measured (docs/performance.md, ``pytest benchmarks -k block_size``):
 #: throughput per CPU second rises steeply up to ~8,000 and changes by ~10% at most beyond it.
@@ -104,10 +105,12 @@ def run_block(scenario, seed: int, block: int, n: int | None = None,
     values = dict(sampled)
     if params:
         values.update(params)
+    # a histogram summary is binned month by month as the model records (no trajectory array)
+    histograms = (MonthlyHistograms(list(TRAJECTORY_VARIABLES), scenario.horizon_months, n)
+                  if summary == "histogram" else None)
     model = DrawdownModel(scenario, n_runs=BLOCK_SIZE, params=values,
-                         keep_trajectories=keep, rng=model_rng(seed, block))
-    if summary == "histogram":
-        _record_into_reused_buffer(model.tracker)
+                         keep_trajectories=keep and histograms is None, histograms=histograms,
+                         rng=model_rng(seed, block))
     try:
         out = model.run()
         traj = model.tracker.trajectories
@@ -115,11 +118,11 @@ def run_block(scenario, seed: int, block: int, n: int | None = None,
         model.release()
         _dismantle(model)
     del model
-    part = None
+    part = histograms.part() if histograms is not None else None
     if traj is not None:
         traj = traj[:, :, :n]
-        if summary is not None:
-            part = summarise_block(traj, list(TRAJECTORY_VARIABLES), summary == "exact")
+        if summary == "exact":
+            part = summarise_block(traj, list(TRAJECTORY_VARIABLES), exact=True)
             traj = None
         else:
             traj = np.ascontiguousarray(traj)
@@ -129,19 +132,6 @@ def run_block(scenario, seed: int, block: int, n: int | None = None,
     for name, arr in out.items():
         cols[name] = arr[:n]
     return BlockResult(block, cols, traj, part)
-
-
-def _record_into_reused_buffer(tracker) -> None:
-    """Let the tracker record into this process's trajectory buffer instead of a fresh one.
-
-    Only for histogram summaries, whose parts never reference the buffer: the trajectories are
-    binned before ``run_block`` returns. Saves the page faults of a fresh ~15 MB array per
-    block (measured in docs/performance.md). Month 0, recorded at construction, is copied over.
-    """
-    fresh = tracker.trajectories
-    buf = _reusable("trajectories", fresh.shape, fresh.dtype)
-    buf[:, 0] = fresh[:, 0]
-    tracker.trajectories = buf
 
 
 def _dismantle(model) -> None:

@@ -105,40 +105,44 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
 
 
 @njit(**COMPILE)
-def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, mins,
-                         maxs):  # pragma: no cover - compiled
-    """Bin one variable's values into per-month histograms, and sum them, in one pass.
+def histogram_month(coords, values, log, shift, scale, bins, month, months, acc, sums, mins,
+                    maxs):  # pragma: no cover - compiled
+    """Bin one month's values of every variable into its histogram, and sum them, in one pass.
 
     Args:
-        coords: (months, runs) float32: the values (linear bins) or their logs (log bins).
-        values: (months, runs) float32 values.
-        log: Whether the bins are log-spaced. A value's bin coordinate (0..bins) is
-            ``(coords - shift) * scale`` for log bins and ``coords * scale - shift`` otherwise,
-            in float32; clipped to the first and last bin (a NaN goes to bin 0).
-        shift, scale: float32 constants of that map.
-        bins: Bins per month.
-        acc: (months * bins, 3) float64 scratch (count, sum, sum of squares per bin: one cache
-            line per update), all zero on entry and left zero on return.
-        sums, mins, maxs: (months,) outputs: each month's sum over the runs (float64, in run
-            order) and its smallest and largest value (NaN if any value is NaN).
+        coords: (variables, runs) float32: the logs of the values, for log-spaced variables
+            (other rows are not read).
+        values: (variables, runs) float32 values.
+        log: (variables,) whether a variable's bins are log-spaced. A value's bin coordinate
+            (0..bins) is ``(log - shift) * scale`` for log bins and ``value * scale - shift``
+            otherwise, in float32; clipped to the first and last bin (a NaN goes to bin 0).
+        shift, scale: (variables,) float32 constants of that map.
+        bins: Bins per variable and month.
+        month, months: This month and the number of months (for the flat bin index).
+        acc: (variables * bins, 3) float64 scratch (count, sum, sum of squares per bin: one
+            cache line per update), all zero on entry and left zero on return.
+        sums, mins, maxs: (variables, months) outputs; column ``month`` is written: the sum over
+            the runs (float64, in run order) and the smallest and largest value (NaN if any
+            value is NaN).
 
     Returns:
-        The non-empty bins (flat index month * bins + bin, ascending) and their runs (both
-        int32, a quarter less to ship from a worker than int64), sum and sum of squares of the
-        values (float64, summed in run order).
+        The non-empty bins (flat index ``(variable * months + month) * bins + bin``, ascending
+        by variable and bin) and their runs (both int32, a quarter less to ship from a worker
+        than int64), sum and sum of squares of the values (float64, summed in run order).
     """
-    months, runs = coords.shape
+    variables, runs = values.shape
     top = np.float32(bins - 1)
     zero = np.float32(0)
-    for m in range(months):
-        base = m * bins
+    for i in range(variables):
+        base = i * bins
+        shift_i, scale_i, log_i = shift[i], scale[i], log[i]
         month_sum = 0.0
         low = np.float32(np.inf)
         high = np.float32(-np.inf)
         nan = False
         for r in range(runs):
-            x = values[m, r]
-            s = (coords[m, r] - shift) * scale if log else coords[m, r] * scale - shift
+            x = values[i, r]
+            s = (coords[i, r] - shift_i) * scale_i if log_i else x * scale_i - shift_i
             if not s >= zero:
                 s = zero
             if s > top:
@@ -152,9 +156,9 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
             low = min(low, x)
             high = max(high, x)
             nan |= x != x
-        sums[m] = month_sum
-        mins[m] = np.float32(np.nan) if nan else low
-        maxs[m] = np.float32(np.nan) if nan else high
+        sums[i, month] = month_sum
+        mins[i, month] = np.float32(np.nan) if nan else low
+        maxs[i, month] = np.float32(np.nan) if nan else high
     filled = 0
     for b in range(acc.shape[0]):
         if acc[b, 0]:
@@ -166,7 +170,9 @@ def histogram_accumulate(coords, values, log, shift, scale, bins, acc, sums, min
     k = 0
     for b in range(acc.shape[0]):
         if acc[b, 0]:
-            index[k], count[k], total[k], square[k] = b, int(acc[b, 0]), acc[b, 1], acc[b, 2]
+            i = b // bins
+            index[k] = (i * months + month) * bins + b - i * bins
+            count[k], total[k], square[k] = int(acc[b, 0]), acc[b, 1], acc[b, 2]
             acc[b, 0], acc[b, 1], acc[b, 2] = 0.0, 0.0, 0.0
             k += 1
     return index, count, total, square

@@ -57,6 +57,9 @@ class DrawdownModel(mesa.Model):
             Unset parameters take the scenario's fixed values, then the registry defaults.
         keep_trajectories: Record per-month trajectories for every replica (needed for
             quantiles); outcome columns are always tracked.
+        histograms: A ``sim.summary.MonthlyHistograms`` to bin every month's trajectory values
+            into as they are recorded (what the engine does for large jobs), instead of
+            keeping them.
         collect: Also record per-month means in a Mesa ``DataCollector`` (for views and
             ``mesa.batch_run``).
         seed: Seed for the model's Generator (or pass ``rng``).
@@ -65,7 +68,7 @@ class DrawdownModel(mesa.Model):
 
     def __init__(self, scenario=None, n_runs: int = 1, params: dict | None = None,
                  keep_trajectories: bool = False, collect: bool = False,
-                 seed=None, rng=None):
+                 seed=None, rng=None, histograms=None):
         if seed is not None and rng is None:  # same Generator; mesa >= 3.5 deprecates seed=
             seed, rng = None, seed
         super().__init__(seed=seed, rng=rng)
@@ -96,7 +99,8 @@ class DrawdownModel(mesa.Model):
         self.iran = Iran(self)
         self.militias = [Militia(self, name, share) for name, share in militias]
 
-        self.tracker = OutcomeTracker(self, keep_trajectories=keep_trajectories)
+        self.tracker = OutcomeTracker(self, keep_trajectories=keep_trajectories,
+                                      histograms=histograms)
         reporters = ({name: (lambda m, f=var.get: float(np.mean(f(m))))
                       for name, var in TRAJECTORY_VARIABLES.items()} if collect else {})
         self.datacollector = DataCollector(model_reporters=reporters)

@@ -93,8 +93,9 @@ REQUIRED_OUTCOMES = ["isis_peak", "isis_end", "resurgence", "months_to_resurgenc
 class OutcomeTracker:
     """Running reductions of one block's replicas, updated in the bookkeeping phase."""
 
-    def __init__(self, model, keep_trajectories: bool = False):
+    def __init__(self, model, keep_trajectories: bool = False, histograms=None):
         n, horizon = model.n_runs, model.horizon
+        self.histograms = histograms
         self.threshold = float(model.scenario.outcomes.resurgence_threshold)
         self.isis_peak = np.zeros(n)
         self.pressure_peak = np.zeros(n)
@@ -121,6 +122,9 @@ class OutcomeTracker:
         if self.trajectories is not None:
             for i, var in enumerate(TRAJECTORY_VARIABLES.values()):
                 self.trajectories[i, t] = var.get(m)
+        if self.histograms is not None:
+            self.histograms.add_month(t, [TRAJECTORY_VARIABLES[name].get(m)
+                                          for name in self.histograms.variables])
 
     def outcomes(self, m) -> dict[str, np.ndarray]:
         """The outcome columns of model ``m``, one value per replica (copies, safe to keep)."""

@@ -23,12 +23,13 @@ column at a time, so its memory is one column, not the table.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .kernels import histogram_accumulate, histogram_merge
+from .kernels import histogram_merge, histogram_month
 from .outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -74,7 +75,7 @@ class SummaryPart:
 
 
 def _coordinate_map(var) -> tuple[bool, np.float32, np.float32]:
-    """How ``histogram_accumulate`` maps a variable's values to bin coordinates (0..BINS).
+    """How ``histogram_month`` maps a variable's values to bin coordinates (0..BINS).
 
     Returns ``(log, shift, scale)``: the coordinate is ``(log(max(v, low)) - shift) * scale``
     for log-spaced bins and ``v * scale - shift`` otherwise, in float32 (ample for 2,048 bins)
@@ -87,22 +88,27 @@ def _coordinate_map(var) -> tuple[bool, np.float32, np.float32]:
     return False, np.float32(low * BINS / (high - low)), np.float32(BINS / (high - low))
 
 
-_BUFFERS: dict = {}
+#: Scratch arrays kept between blocks, per thread: a Dask worker may run several blocks at once
+#: in its threads (the kernels release the GIL), and each needs its own.
+_SCRATCH = threading.local()
 
 
 def _reusable(name: str, shape: tuple, dtype, zeros: bool = False) -> np.ndarray:
-    """A scratch array kept for the next block of the same shape (this process only).
+    """A scratch array kept for this thread's next block of the same shape.
 
     Fresh multi-megabyte arrays cost page faults on every block; reusing them is measurably
-    faster (docs/performance.md). Only scratch space that never leaves the function goes here.
+    faster (docs/performance.md). Only scratch space that never leaves the block goes here.
     ``zeros``: created zero (for accumulators their user leaves zero after use).
     """
+    buffers = getattr(_SCRATCH, "buffers", None)
+    if buffers is None:
+        buffers = _SCRATCH.buffers = {}
     key = (name, shape, np.dtype(dtype).str)
-    buf = _BUFFERS.get(key)
+    buf = buffers.get(key)
     if buf is None:
-        for old in [k for k in _BUFFERS if k[0] == name]:
-            del _BUFFERS[old]  # one shape per name: memory stays bounded
-        buf = _BUFFERS[key] = (np.zeros if zeros else np.empty)(shape, dtype=dtype)
+        for old in [k for k in buffers if k[0] == name]:
+            del buffers[old]  # one shape per name: memory stays bounded
+        buf = buffers[key] = (np.zeros if zeros else np.empty)(shape, dtype=dtype)
     return buf
 
 
@@ -126,31 +132,63 @@ def summarise_block(traj: np.ndarray, variables: list[str], exact: bool) -> Summ
         return SummaryPart(runs=runs, sums=traj.sum(axis=2, dtype=np.float64),
                            mins=traj.min(axis=2), maxs=traj.max(axis=2),
                            values=np.ascontiguousarray(traj, dtype=np.float32))
-    part = SummaryPart(runs=runs, sums=np.empty((n_var, months)),
-                       mins=np.empty((n_var, months), np.float32),
-                       maxs=np.empty((n_var, months), np.float32))
-    bins, counts, bin_sums, bin_squares = [], [], [], []
-    logs = _reusable("logs", (months, runs), np.float32)
-    # count, sum and sum of squares per bin: created zero, and histogram_accumulate leaves them zero
-    acc = _reusable("accumulators", (months * BINS, 3), np.float64, zeros=True)
-    for i, name in enumerate(variables):
-        var = TRAJECTORY_VARIABLES[name]
-        log, shift, scale = _coordinate_map(var)
-        values = traj[i]
-        coords = values
-        if log:  # the logs in numpy (vectorised), the rest in the loop
-            coords = np.log(np.fmax(values, np.float32(var.low), out=logs), out=logs)
-        nz, c, t, sq = histogram_accumulate(coords, values, log, shift, scale, BINS, acc,
-                                            part.sums[i], part.mins[i], part.maxs[i])
-        bins.append(nz + i * months * BINS)
-        counts.append(c)
-        bin_sums.append(t)
-        bin_squares.append(sq)
-    part.bins = np.concatenate(bins)
-    part.counts = np.concatenate(counts)
-    part.bin_sums = np.concatenate(bin_sums)
-    part.bin_squares = np.concatenate(bin_squares)
-    return part
+    histograms = MonthlyHistograms(variables, months, runs)
+    for t in range(months):
+        histograms.add_month(t, traj[:, t])
+    return histograms.part()
+
+
+class MonthlyHistograms:
+    """A block's histogram-mode ``SummaryPart``, built one month at a time.
+
+    The engine records each month of a large job straight into these histograms, in the model's
+    bookkeeping phase, instead of keeping every run's trajectories until the block ends: the
+    block then never holds its (variables, months, runs) array (36 MB at 10,000 runs and 60
+    months), whose writing and reading cost more than the binning (docs/performance.md). The
+    result is the same, bit for bit, as binning the kept trajectories (``summarise_block``).
+
+    Args:
+        variables: Variable names (keys of ``TRAJECTORY_VARIABLES``), in the part's order.
+        months: Months per trajectory.
+        runs: Runs binned: the first ``runs`` values of each array given to ``add_month``.
+    """
+
+    def __init__(self, variables: list[str], months: int, runs: int):
+        self.variables, self.months, self.runs = list(variables), months, runs
+        n_var = len(self.variables)
+        specs = [TRAJECTORY_VARIABLES[name] for name in self.variables]
+        maps = [_coordinate_map(var) for var in specs]
+        self._log = np.array([log for log, _, _ in maps])
+        self._shift = np.array([shift for _, shift, _ in maps], dtype=np.float32)
+        self._scale = np.array([scale for _, _, scale in maps], dtype=np.float32)
+        self._lows = [np.float32(var.low) for var in specs]
+        # scratch: this month's values and logs, and the bins' count, sum and sum of squares
+        # (created zero; histogram_month leaves them zero)
+        self._values = _reusable("month values", (n_var, runs), np.float32)
+        self._coords = _reusable("month logs", (n_var, runs), np.float32)
+        self._acc = _reusable("accumulators", (n_var * BINS, 3), np.float64, zeros=True)
+        self._sums = np.empty((n_var, months))
+        self._mins = np.empty((n_var, months), np.float32)
+        self._maxs = np.empty((n_var, months), np.float32)
+        self._filled: list[tuple] = []
+
+    def add_month(self, t: int, values) -> None:
+        """Bin month ``t``: ``values`` holds one array per variable (at least ``runs`` long)."""
+        runs = self.runs
+        for i, array in enumerate(values):
+            row = self._values[i]
+            row[:] = array[:runs]  # as float32, the values' precision in both summary modes
+            if self._log[i]:  # the logs in numpy (vectorised), the rest in the loop
+                np.log(np.fmax(row, self._lows[i], out=self._coords[i]), out=self._coords[i])
+        self._filled.append(histogram_month(self._coords, self._values, self._log, self._shift,
+                                            self._scale, BINS, t, self.months, self._acc,
+                                            self._sums, self._mins, self._maxs))
+
+    def part(self) -> SummaryPart:
+        """The block's ``SummaryPart`` (every month must have been added)."""
+        bins, counts, bin_sums, bin_squares = (np.concatenate(a) for a in zip(*self._filled))
+        return SummaryPart(runs=self.runs, sums=self._sums, mins=self._mins, maxs=self._maxs,
+                           bins=bins, counts=counts, bin_sums=bin_sums, bin_squares=bin_squares)
 
 
 class TrajectorySummary:
