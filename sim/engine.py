@@ -341,6 +341,25 @@ class _MemorySink:
 
 
 # ---------------------------------------------------------------------- the job
+def execute(tasks, workers: int = 1, dask: str | None = None,
+            count: int | None = None) -> tuple[str, Iterator[BlockResult]]:
+    """Compute ``run_block(*task)`` for every task: on Dask if ``dask`` is given, else in
+    ``workers`` local processes (at most one per task), else in this process.
+
+    ``tasks`` may be a generator (tasks are made as they are submitted); then give their
+    ``count``. Returns ``(executor, results)``: the executor's name for the provenance
+    (``"inline"``, ``"processes:K"``, ``"dask:ADDRESS"``) and the results, yielded in task
+    order. Close the iterator when done (it stops the workers or the cluster, also if the loop
+    ended early).
+    """
+    if dask:
+        return f"dask:{dask}", _dask(tasks, run_block, dask, workers)
+    workers = min(int(workers), len(tasks) if count is None else count)
+    if workers > 1:
+        return f"processes:{workers}", _processes(tasks, run_block, workers)
+    return "inline", _inline(tasks, run_block)
+
+
 def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: int = 1,
         dask: str | None = None, progress: bool | None = None,
         stream_to: str | os.PathLike | None = None, keep_trajectories: bool = True):
@@ -380,13 +399,7 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
     if dask:
         check_dask_address(dask)
     tasks = [(scenario, seed, b, n, False, None, mode) for b, n in blocks_for(runs)]
-    if dask:
-        executor, results = f"dask:{dask}", _dask(tasks, run_block, dask, workers)
-    elif min(workers, len(tasks)) > 1:
-        workers = min(workers, len(tasks))
-        executor, results = f"processes:{workers}", _processes(tasks, run_block, workers)
-    else:
-        executor, results = "inline", _inline(tasks, run_block)
+    executor, results = execute(tasks, workers, dask)
 
     summary = (TrajectorySummary(variables, scenario.horizon_months, runs, exact=mode == "exact")
                if mode else None)

@@ -36,7 +36,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ..engine import BLOCK_SIZE, _dask, _inline, _processes, check_dask_address, progress_bar, run_block
+from ..engine import BLOCK_SIZE, check_dask_address, execute, progress_bar
 from ..outcomes import OUTCOME_COLUMNS
 from ..parameters import PARAMETERS
 from ..scenario import Scenario, ScenarioError
@@ -183,12 +183,7 @@ def evaluate(scenario: Scenario, experiments: pd.DataFrame, seed: int | None = N
             yield (sc, seed, b, None, False, _block_params(sc, seed, b, values, rows,
                                                            plan["pos"].to_numpy()[rows]))
 
-    if dask:
-        results = _dask(tasks(), run_block, dask, workers)
-    elif workers > 1:
-        results = _processes(tasks(), run_block, workers)
-    else:
-        results = _inline(tasks(), run_block)
+    _, results = execute(tasks(), workers, dask, count=len(units))
     bar = progress_bar(n, progress, desc="evaluate")
     pos = plan["pos"].to_numpy()
     try:
