@@ -304,8 +304,9 @@ class _ParquetSink:
 
     def add(self, cols: dict[str, np.ndarray]) -> None:
         import pyarrow as pa
-        self.buffer.append(pa.table(cols))
-        self.buffered += len(cols["run"])
+        table = pa.table(cols)
+        self.buffer.append(table)
+        self.buffered += table.num_rows
         if self.buffered >= self.row_group_runs:
             self.flush()
 

@@ -340,15 +340,22 @@ class _ColumnReader:
         self._kept = kept
 
     def _read(self):
-        if isinstance(self.source, pd.DataFrame):
-            groups = (self.source[self.name].to_numpy(),)
-        else:  # row group by row group (iter_batches would buffer the whole column)
-            groups = (self.source.read_row_group(i, columns=[self.name]).column(0).to_numpy()
-                      for i in range(self.source.num_row_groups))
-        for part in _rechunk(groups, OUTCOME_CHUNK):
-            part = np.array(part, dtype=np.float64)  # a copy: the source is never exposed
+        for part in column_chunks(self.source, self.name):
             missing = np.isnan(part)
             yield part[~missing] if missing.any() else part
+
+
+def column_chunks(source, name: str):
+    """Yield one column of a table (a DataFrame or an open ``pyarrow.parquet.ParquetFile``) as
+    float64 copies of exactly ``OUTCOME_CHUNK`` values (the last shorter), NaN included: the
+    chunks of two tables with the same number of rows line up row for row."""
+    if isinstance(source, pd.DataFrame):
+        groups = (source[name].to_numpy(),)
+    else:  # row group by row group (iter_batches would buffer the whole column)
+        groups = (source.read_row_group(i, columns=[name]).column(0).to_numpy()
+                  for i in range(source.num_row_groups))
+    for part in _rechunk(groups, OUTCOME_CHUNK):
+        yield np.array(part, dtype=np.float64)  # a copy: the source is never exposed
 
 
 def _rechunk(arrays, size: int):
@@ -452,6 +459,24 @@ def column_statistics(reader: _ColumnReader, quantiles=(0.05, 0.5, 0.95)) -> dic
             t, diff = h - np.floor(h), above - below  # numpy's lerp, to the last bit
             stats[q] = float(above - diff * (1 - t) if t >= 0.5 else below + diff * t)
     return stats
+
+
+def column_tail_mean(reader: _ColumnReader, k: int, stats: dict | None = None) -> float:
+    """Mean of the ``k`` largest non-NaN values of a column, in bounded memory (a few passes).
+
+    ``stats``: the column's ``column_statistics`` if already computed (for its n, min, max).
+    """
+    stats = stats if stats is not None else column_statistics(reader, quantiles=())
+    n = stats["n"]
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be between 1 and the {n} values, got {k}")
+    t = _order_statistics(reader, [n - k], stats["min"], stats["max"], n)[n - k]
+    above, count = 0.0, 0
+    for x in reader.chunks():
+        big = x[x > t]
+        above += float(np.sum(big))
+        count += big.size
+    return (above + (k - count) * t) / k
 
 
 class PooledReader:

@@ -57,6 +57,33 @@ def test_sweep_table_and_robustness_cover_every_cell(exit_sweep):
     assert (rob.groupby("outcome")["minimax_regret"].sum() >= 1).all()
 
 
+def test_a_streamed_sweep_equals_the_sweep_in_memory(exit_sweep, tmp_path):
+    """``stream_to``: each cell's outcomes go to its own file and every table is computed from
+    the files in chunks; the numbers are the same, bit for bit."""
+    streamed = sweep(exit_sweep.scenario, {"exit_month": [0, 18, 36]}, runs=2000, seed=7,
+                     progress=False, stream_to=tmp_path / "cells")
+    assert sorted(p.name for p in (tmp_path / "cells").iterdir()) == [
+        "cell-0.parquet", "cell-1.parquet", "cell-2.parquet"]  # no scratch left behind
+    assert all(isinstance(s, type(tmp_path)) for s in streamed.sources)
+    pd.testing.assert_frame_equal(streamed.table, exit_sweep.table, check_exact=True)
+    pd.testing.assert_frame_equal(streamed.robustness, exit_sweep.robustness, check_exact=True)
+    pd.testing.assert_frame_equal(streamed.runs, exit_sweep.runs, check_exact=True)
+    streamed.write_runs(tmp_path / "runs.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "runs.parquet"), exit_sweep.runs,
+                                  check_exact=True)
+
+
+def test_robustness_refuses_choices_without_the_same_replicas():
+    runs = pd.DataFrame({"choice": ["a", "a", "b", "b"], "replica": [0, 1, 0, 2],
+                         "us_fatalities": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(ValueError, match="same replicas"):
+        robustness_table(runs, ["choice"], ["us_fatalities"])
+    runs["replica"] = [0, 1, 0, 1]
+    runs.loc[3, "us_fatalities"] = np.nan
+    with pytest.raises(ValueError, match="same replicas"):
+        robustness_table(runs, ["choice"], ["us_fatalities"])
+
+
 def test_sweep_saves_tables_plots_and_summary(exit_sweep, tmp_path):
     out = exit_sweep.save(tmp_path / "sw")
     for f in ("sweep.csv", "sweep.parquet", "runs.parquet", "robustness.csv",

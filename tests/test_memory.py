@@ -86,3 +86,50 @@ def test_release_drops_the_model_from_mesas_agent_registry():
     m.release()
     assert m not in mesa.Agent._ids
     assert len(m.agents) == 0
+
+
+#: Runs ``iraqsim sweep`` of two cells in a child process and prints its peak resident memory.
+SWEEP_MEMORY_SCRIPT = """
+import json, sys
+import yaml
+from sim.cli import main
+
+def rss_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+
+runs, scenario, out = sys.argv[1], sys.argv[2], sys.argv[3]
+main(["sweep", scenario, "--lever", "exit_month=0,12", "--runs", "50", "--quiet", "--out", out])
+before = rss_kib("VmRSS")
+assert main(["sweep", scenario, "--lever", "exit_month=0,12", "--runs", runs, "--quiet",
+             "--out", out]) == 0
+print(json.dumps({"before": before, "peak": rss_kib("VmHWM")}))
+"""
+
+
+def sweep_peak_memory_mib(runs: int, scenario_path, out) -> dict:
+    """Peak and pre-job resident memory (MiB) of ``iraqsim sweep`` (2 cells) in a child process."""
+    done = subprocess.run([sys.executable, "-c", SWEEP_MEMORY_SCRIPT, str(runs), str(scenario_path),
+                           str(out)], capture_output=True, text=True, check=True, timeout=300)
+    kib = json.loads(done.stdout.strip().splitlines()[-1])
+    return {k: v / 1024 for k, v in kib.items()}
+
+
+@pytest.mark.slow
+def test_sweep_memory_does_not_grow_with_runs(tmp_path):
+    """Each cell streams to its file and every table is read back in chunks: ten times the runs
+    per cell (two cells) takes about the same memory (the runs kept in memory would add ~55 MiB)."""
+    import pandas as pd
+    import yaml
+    path = tmp_path / "short.yaml"
+    sc = yaml.safe_load((scenarios_dir() / "baseline.yaml").read_text())
+    sc["horizon_months"] = 12
+    path.write_text(yaml.safe_dump(sc))
+    small = sweep_peak_memory_mib(20_000, path, tmp_path / "small")
+    large = sweep_peak_memory_mib(200_000, path, tmp_path / "large")
+    grow_small, grow_large = small["peak"] - small["before"], large["peak"] - large["before"]
+    assert grow_large < 1.5 * grow_small + 16, (small, large)
+    runs = pd.read_parquet(tmp_path / "large" / "runs.parquet", columns=["cell", "replica"])
+    assert len(runs) == 400_000 and not (tmp_path / "large" / ".runs").exists()

@@ -10,7 +10,8 @@ import sim.engine as engine
 from sim.outcomes import TRAJECTORY_VARIABLES
 import sim.summary as summary
 from sim.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _ColumnReader, _edges,
-                         column_statistics, outcome_summary, summarise_block, use_exact)
+                         column_statistics, column_tail_mean, outcome_summary, summarise_block,
+                         use_exact)
 
 from conftest import scenario
 
@@ -156,6 +157,22 @@ def test_streamed_column_statistics_equal_numpy(kind, n, monkeypatch):
         np.testing.assert_array_equal([st[q] for q in (0.05, 0.5, 0.95)],
                                       np.quantile(v, [0.05, 0.5, 0.95]))
         np.testing.assert_allclose([st["mean"], st["sd"]], [v.mean(), v.std()], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", list(COLUMNS))
+@pytest.mark.parametrize("n", [1, 7, 150_000])
+@pytest.mark.parametrize("share", [0.1, 1.0])
+def test_streamed_tail_mean_equals_the_mean_of_the_sorted_tail(kind, n, share, monkeypatch):
+    monkeypatch.setattr(summary, "OUTCOME_COLLECT_LIMIT", 64)  # force the bin-splitting path
+    x = COLUMNS[kind](np.random.default_rng(n + 1), n)
+    v = np.sort(x[~np.isnan(x)])
+    if not v.size:
+        return
+    k = max(1, int(np.ceil(share * v.size)))
+    got = column_tail_mean(_ColumnReader(pd.DataFrame({"c": -x}), "c"), k)  # the k smallest of x
+    np.testing.assert_allclose(-got, v[:k].mean(), rtol=1e-12)
+    with pytest.raises(ValueError, match="k must be"):
+        column_tail_mean(_ColumnReader(pd.DataFrame({"c": x}), "c"), v.size + 1)
 
 
 @pytest.mark.parametrize("budget", [10_000, 100])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 def add_common_arguments(p, runs_help: str | None = "runs (default: the scenario's runs)") -> None:
@@ -35,14 +37,22 @@ def output_folder(args, scenario, command: str) -> Path:
     return out
 
 
-def write_atomically(result, out: Path) -> None:
-    """Write ``result`` (anything with ``write_into(folder)``) into ``out`` all at once."""
+@contextmanager
+def atomically(out: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder next to ``out``; swap it in as ``out`` when the block ends,
+    or remove it on any error or interrupt (an earlier ``out`` is then left untouched)."""
     from ..commands._common import temp_sibling
     from ..results import replace_dir
     tmp = temp_sibling(out)
     try:
-        result.write_into(tmp)
+        yield tmp
         replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_atomically(result, out: Path) -> None:
+    """Write ``result`` (anything with ``write_into(folder)``) into ``out`` all at once."""
+    with atomically(out) as tmp:
+        result.write_into(tmp)

@@ -18,6 +18,9 @@ attacks and deaths, no expulsion, no escalation, a capable ISF, less Iranian inf
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -70,40 +73,125 @@ def robustness_table(runs: pd.DataFrame, choice_cols: list[str], outcomes: list[
     if outcomes is None:
         outcomes = [o for o in JUDGED_OUTCOMES if o in runs.columns]
     choices = runs[choice_cols].drop_duplicates().reset_index(drop=True)
-    key = _choice_key(runs, choice_cols)
-    order = _choice_key(choices, choice_cols)
+    key = pd.Series(_choice_key(runs, choice_cols), index=runs.index)
+    tables, replicas = [], None
+    for k in _choice_key(choices, choice_cols):
+        table = runs.loc[key == k].sort_values(replica_col, kind="stable")
+        r = table[replica_col].to_numpy()
+        if replicas is None:
+            replicas = r
+        elif r.shape != replicas.shape or (r != replicas).any():
+            raise ValueError("every choice needs the same replicas with values (common random numbers)")
+        tables.append(table.reset_index(drop=True))
+    return choice_robustness(choices, tables, outcomes, worst_share)
+
+
+def choice_robustness(choices: pd.DataFrame, sources: list, outcomes: list[str] | None = None,
+                      worst_share: float = 0.1, scratch=None) -> pd.DataFrame:
+    """``robustness_table`` from one outcome table per choice, in bounded memory.
+
+    Args:
+        choices: One row per choice (the columns that identify it), in the order of ``sources``.
+        sources: Each choice's outcome table: a DataFrame or the path of a Parquet file, rows
+            the same replicas in the same order (common random numbers).
+        outcomes: Outcomes to judge (default: those with a direction in the first table).
+        worst_share: Share of runs that makes the "worst" tail.
+        scratch: A folder for the regret tables when ``sources`` are files (the regrets of
+            one outcome, as large as one outcome column per choice; deleted after use).
+
+    Every statistic is read in chunks: a pass over the choices' columns side by side writes each
+    run's regret per choice, then ``sim.summary`` takes exact means, maxima, quantiles and tail
+    means of those columns, a few passes each. Memory grows with the number of choices, not runs.
+    """
+    from ..summary import column_statistics, column_tail_mean, outcome_reader
+    opened = [_open(src) for src in sources]
+    if outcomes is None:
+        present = _columns(opened[0])
+        outcomes = [o for o in JUDGED_OUTCOMES if o in present]
+    names = [str(k) for k in range(len(sources))]
     frames = []
     for outcome in outcomes:
         direction = OUTCOME_DIRECTIONS.get(outcome, "min")
         if direction == "info":
             continue
-        wide = (pd.DataFrame({"choice": key, "replica": runs[replica_col].to_numpy(),
-                              "v": runs[outcome].to_numpy(dtype=float)})
-                .pivot(index="replica", columns="choice", values="v")[order])
-        if wide.isna().any().any():
-            raise ValueError(f"{outcome}: every choice needs the same replicas with values "
-                             "(common random numbers)")
-        v = wide.to_numpy()  # (replicas, choices)
         sign = 1.0 if direction == "min" else -1.0
-        bad = sign * v  # larger is worse
-        regret = bad - bad.min(axis=1, keepdims=True)
-        k = max(1, int(np.ceil(worst_share * v.shape[0])))
-        worst = np.sort(bad, axis=0)[-k:].mean(axis=0) * sign
-        expected = v.mean(axis=0)
-        max_regret = regret.max(axis=0)
+        bad, regret = _bad_and_regret(opened, outcome, sign, names, scratch)
+        expected, worst, mean_regret, p90_regret, max_regret = [], [], [], [], []
+        for name in names:
+            st = column_statistics(outcome_reader(bad, name), quantiles=())
+            k = max(1, int(np.ceil(worst_share * st["n"])))
+            expected.append(sign * st["mean"])
+            worst.append(sign * column_tail_mean(outcome_reader(bad, name), k, st))
+            rst = column_statistics(outcome_reader(regret, name), quantiles=(0.9,))
+            mean_regret.append(rst["mean"])
+            p90_regret.append(rst[0.9])
+            max_regret.append(rst["max"])
+        for table in (bad, regret):
+            if not isinstance(table, pd.DataFrame):
+                Path(table).unlink()
+        expected, max_regret = np.array(expected), np.array(max_regret)
         frame = choices.copy()
         frame["outcome"] = outcome
         frame["direction"] = direction
         frame["expected"] = expected
         frame["worst10"] = worst
-        frame["mean_regret"] = regret.mean(axis=0)
-        frame["p90_regret"] = np.quantile(regret, 0.9, axis=0)
+        frame["mean_regret"] = mean_regret
+        frame["p90_regret"] = p90_regret
         frame["max_regret"] = max_regret
         best = expected.min() if direction == "min" else expected.max()
         frame["best_expected"] = np.isclose(expected, best, rtol=1e-12, atol=0)
         frame["minimax_regret"] = np.isclose(max_regret, max_regret.min(), rtol=1e-12, atol=0)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _open(source):
+    """A DataFrame as is; a Parquet path opened for reading row groups."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    import pyarrow.parquet as pq
+    return pq.ParquetFile(os.fspath(source))
+
+
+def _columns(table) -> set:
+    return set(table.columns) if isinstance(table, pd.DataFrame) else set(table.schema_arrow.names)
+
+
+def _bad_and_regret(tables: list, outcome: str, sign: float, names: list[str], scratch):
+    """Two tables with one column per choice: ``sign * outcome`` ("larger is worse") and each
+    run's regret (how much worse than the best choice in the same run). In memory when the
+    choices' tables are, else Parquet files in ``scratch``, written a chunk at a time."""
+    from ..summary import column_chunks
+    chunks = zip(*(column_chunks(t, outcome) for t in tables))
+    in_memory = all(isinstance(t, pd.DataFrame) for t in tables)
+    if not in_memory:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        folder = Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = (folder / f"{outcome}.bad.parquet", folder / f"{outcome}.regret.parquet")
+        schema = pa.schema([(n, pa.float64()) for n in names])
+        writers = [pq.ParquetWriter(path, schema) for path in paths]
+    parts = ([], [])
+    try:
+        for columns in chunks:
+            bad = sign * np.stack(columns)  # (choices, runs of the chunk)
+            if np.isnan(bad).any():
+                raise ValueError(f"{outcome}: every choice needs the same replicas with values "
+                                 "(common random numbers)")
+            regret = bad - bad.min(axis=0)
+            for i, values in enumerate((bad, regret)):
+                if in_memory:
+                    parts[i].append(values)
+                else:
+                    writers[i].write_table(pa.Table.from_arrays(list(values), names=names))
+    finally:
+        if not in_memory:
+            for writer in writers:
+                writer.close()
+    if not in_memory:
+        return paths
+    return tuple(pd.DataFrame(np.concatenate(p, axis=1).T, columns=names) for p in parts)
 
 
 def _choice_key(frame: pd.DataFrame, cols: list[str]) -> list[str]:

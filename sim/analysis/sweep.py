@@ -22,9 +22,9 @@ import yaml
 
 from ..outcomes import OUTCOME_COLUMNS
 from ..scenario import Scenario, ScenarioError
-from .evaluate import evaluate
+from ..summary import _outcome_readers, column_statistics
 from .lever_settings import apply_levers, check_lever
-from .robustness import pareto_front, robustness_table
+from .robustness import choice_robustness, pareto_front
 
 #: The trade-off the articles state (all minimised): expected US deaths (exposure to militia
 #: attacks, RCD20-02, DB24-01), the chance of an ISIS resurgence (DB24-13, POL20-07) and the
@@ -39,8 +39,9 @@ class SweepResult:
     Attributes:
         scenario: The swept scenario (before lever settings).
         levers: Lever name -> values swept, in grid order.
-        runs: One row per (cell, replica): ``cell``, the lever columns, ``replica`` and every
-            outcome column.
+        cells: One row per cell: ``cell`` and the lever values.
+        sources: Each cell's outcome table (``replica`` and every outcome column), in cell
+            order: a DataFrame, or the path of a Parquet file when the sweep streamed them.
         table: One row per cell: lever values, ``runs``, per outcome its mean (the probability
             for yes/no outcomes) and for numbers p05/p50/p95, and ``pareto`` (not dominated on
             ``TRADEOFF_OBJECTIVES``).
@@ -50,7 +51,8 @@ class SweepResult:
 
     scenario: Scenario
     levers: dict[str, list]
-    runs: pd.DataFrame
+    cells: pd.DataFrame
+    sources: list
     table: pd.DataFrame
     robustness: pd.DataFrame
     provenance: dict = field(default_factory=dict)
@@ -59,6 +61,51 @@ class SweepResult:
     def lever_names(self) -> list[str]:
         """Swept lever names, in grid order."""
         return list(self.levers)
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per (cell, replica): ``cell``, the lever columns, ``replica`` and every
+        outcome column (read into memory; ``write_runs`` writes it in bounded memory)."""
+        return pd.concat([t.to_pandas() for t in self._run_tables()], ignore_index=True)
+
+    def _run_tables(self):
+        """The runs table as ``pyarrow`` tables of at most ``OUTCOME_CHUNK`` rows, cell by cell."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from ..summary import OUTCOME_CHUNK
+        front = pa.Schema.from_pandas(self.cells, preserve_index=False)
+        for k, source in enumerate(self.sources):
+            if isinstance(source, pd.DataFrame):
+                groups = [pa.Table.from_pandas(source, preserve_index=False)]
+            else:
+                file = pq.ParquetFile(source)
+                groups = (file.read_row_group(i) for i in range(file.num_row_groups))
+            for group in groups:
+                for start in range(0, group.num_rows, OUTCOME_CHUNK):
+                    piece = group.slice(start, OUTCOME_CHUNK)
+                    n = piece.num_rows
+                    constants = [pa.array([self.cells[f.name].iloc[k]] * n, type=f.type)
+                                 for f in front]
+                    yield pa.Table.from_arrays(constants + piece.columns,
+                                               schema=pa.schema(list(front) + list(piece.schema)))
+
+    def write_runs(self, path) -> Path:
+        """Write ``runs.parquet`` a piece at a time (memory does not grow with the runs)."""
+        import pyarrow.parquet as pq
+
+        from ..engine import DICTIONARY_PAGE_BYTES
+        writer = None
+        try:
+            for table in self._run_tables():
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema,
+                                              dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        return Path(path)
 
     def save(self, directory, plots: bool = True) -> Path:
         """Write the sweep into ``directory`` atomically and return its path.
@@ -77,7 +124,7 @@ class SweepResult:
         folder = Path(folder)
         self.table.to_parquet(folder / "sweep.parquet", index=False)
         self.table.to_csv(folder / "sweep.csv", index=False)
-        self.runs.to_parquet(folder / "runs.parquet", index=False)
+        self.write_runs(folder / "runs.parquet")
         self.robustness.to_parquet(folder / "robustness.parquet", index=False)
         self.robustness.to_csv(folder / "robustness.csv", index=False)
         (folder / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
@@ -105,7 +152,7 @@ class SweepResult:
 
 def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
           seed: int | None = None, *, workers: int = 1, dask: str | None = None,
-          progress: bool | None = None) -> SweepResult:
+          progress: bool | None = None, stream_to=None) -> SweepResult:
     """Run every combination of lever values with common random numbers.
 
     Args:
@@ -115,14 +162,18 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
         seed: Seed (default: the scenario's).
         workers: Local worker processes.
         dask: ``"local"`` or a Dask scheduler address: compute on a Dask cluster (see
-            ``sim.evaluate``); results are the same.
+            ``sim.run``); results are the same.
         progress: Show a progress bar (default: only on a terminal).
+        stream_to: A folder: each cell's outcomes stream to ``stream_to/cell-K.parquet`` block by
+            block, and the tables are computed from those files, so memory does not grow with
+            cells x runs. Otherwise they are kept in memory.
 
     Raises:
         ScenarioError: for an unknown lever, a value it does not allow, or a cell whose lever
             settings make an invalid scenario (checked before anything runs).
     """
     from .. import __version__
+    from ..engine import BLOCK_SIZE, _MemorySink, _ParquetSink, blocks_for, execute, progress_bar
     if not levers:
         raise ScenarioError("--lever", "", "give at least one lever to sweep, e.g. exit_month=0:36:6")
     runs = int(scenario.runs if runs is None else runs)
@@ -136,56 +187,78 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
         for v in values:
             check_lever(name, v)
     cells = pd.DataFrame(list(itertools.product(*levers.values())), columns=names)
-    for settings in cells.to_dict("records"):
-        apply_levers(scenario, settings)  # fail before running anything
+    scenarios = [apply_levers(scenario, settings)  # fail before running anything
+                 for settings in cells.to_dict("records")]
     cells.insert(0, "cell", np.arange(len(cells)))
 
-    experiments = cells.loc[cells.index.repeat(runs), names].reset_index(drop=True)
-    experiments["replica"] = np.tile(np.arange(runs), len(cells))
+    # every cell is sim.run of its scenario: the same blocks, seed and run indices
+    blocks = blocks_for(runs)
+    tasks = ((sc, seed, b, n, False, None, None) for sc in scenarios for b, n in blocks)
+    folder = Path(stream_to) if stream_to is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    out = evaluate(scenario, experiments, seed, workers=workers, dask=dask, progress=progress)
+    executor, results = execute(tasks, workers, dask, count=len(scenarios) * len(blocks))
+    bar = progress_bar(len(scenarios) * runs, progress, desc="sweep")
+    sinks = []
+    try:
+        for i, res in enumerate(results):
+            if i % len(blocks) == 0:
+                sinks.append(_ParquetSink(folder / f"cell-{len(sinks)}.parquet") if folder
+                             else _MemorySink())
+            sinks[-1].add({"replica": res.columns["run"],
+                           **{name: res.columns[name] for name in OUTCOME_COLUMNS}})
+            if folder is not None and i % len(blocks) == len(blocks) - 1:
+                sinks[-1].close()
+            bar(res.columns["run"].size)
+    finally:
+        results.close()  # stops the workers or the cluster, also if the loop ended early
+        bar(None)
+        for sink in sinks:
+            if isinstance(sink, _ParquetSink):
+                sink.close()
     elapsed = time.perf_counter() - started
+    sources = [sink.path if isinstance(sink, _ParquetSink) else sink.frame() for sink in sinks]
 
-    runs_df = pd.concat([pd.DataFrame({"cell": np.repeat(cells["cell"].to_numpy(), runs)}),
-                         experiments, out], axis=1)
-    table = cell_table(runs_df, names)
+    table = cell_table(sources, cells[names], runs)
     table.insert(0, "cell", cells["cell"].to_numpy())
     table["pareto"] = pareto_front(table[list(TRADEOFF_OBJECTIVES)].to_numpy())
-    robustness = robustness_table(runs_df, names)
+    robustness = choice_robustness(cells[names], sources, scratch=folder)
 
     import mesa
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,
                   "scenario_sha256": scenario.sha256(), "seed": seed, "runs_per_cell": runs,
-                  "cells": len(cells), "elapsed_seconds": round(elapsed, 3),
+                  "cells": len(cells), "block_size": BLOCK_SIZE, "executor": executor,
+                  "elapsed_seconds": round(elapsed, 3),
                   "mesa": mesa.__version__, "numpy": np.__version__,
                   "python": sys.version.split()[0]}
-    return SweepResult(scenario, {k: list(v) for k, v in levers.items()}, runs_df, table,
+    return SweepResult(scenario, {k: list(v) for k, v in levers.items()}, cells, sources, table,
                        robustness, provenance)
 
 
-def cell_table(runs: pd.DataFrame, lever_names: list[str]) -> pd.DataFrame:
+def cell_table(sources: list, cells: pd.DataFrame, runs: int) -> pd.DataFrame:
     """One row per lever combination: ``runs`` and, per outcome, its mean and quantiles.
 
     Yes/no outcomes get ``<name>.mean`` (the probability); numbers ``.mean``, ``.p05``,
     ``.p50``, ``.p95``; months ``.mean`` and ``.p50`` over runs where the event happened.
+    ``sources`` are the cells' outcome tables (DataFrames or Parquet paths), read a column at a
+    time in chunks (``sim.summary.column_statistics``: exact quantiles, numpy's linear method).
     """
     rows = []
-    for key, part in runs.groupby(lever_names, sort=False):
-        key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(lever_names, key))
-        row["runs"] = len(part)
-        for name, (kind, _) in OUTCOME_COLUMNS.items():
-            if name not in part:
-                continue
-            v = part[name].to_numpy(dtype=float)
+    for settings, source in zip(cells.to_dict("records"), sources):
+        row = dict(settings)
+        row["runs"] = runs
+        for name, reader in _outcome_readers(source):
+            kind = OUTCOME_COLUMNS[name][0]
             if kind == "bool":
-                row[f"{name}.mean"] = v.mean()
+                row[f"{name}.mean"] = column_statistics(reader, quantiles=()).get("mean", np.nan)
                 continue
-            if kind == "month":
-                v = v[np.isfinite(v)]
-            row[f"{name}.mean"] = v.mean() if v.size else np.nan
-            quantiles = ("p50",) if kind == "month" else ("p05", "p50", "p95")
+            quantiles = (0.5,) if kind == "month" else (0.05, 0.5, 0.95)
+            st = column_statistics(reader, quantiles=quantiles)
+            row[f"{name}.mean"] = st.get("mean", np.nan)
             for q in quantiles:
-                row[f"{name}.{q}"] = np.quantile(v, int(q[1:]) / 100) if v.size else np.nan
+                row[f"{name}.p{round(q * 100):02d}"] = st.get(q, np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
+
+

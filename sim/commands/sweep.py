@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..analysis._cli import add_common_arguments, check_common, output_folder, write_atomically
+import shutil
+
+from ..analysis._cli import add_common_arguments, atomically, check_common, output_folder
 
 LEVER_HELP = ("lever to sweep, repeatable: NAME=a,b,c or NAME=start:stop:step (inclusive). "
               "Names: retaliation, aid, posture.kind, exit_month (month the exit begins), "
@@ -34,9 +36,12 @@ def main(args) -> int:
             raise ScenarioError("--lever", name, "given twice; give each lever once")
         levers[name] = values
     out = output_folder(args, scenario, "sweep")
-    result = sweep(scenario, levers, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
-                   progress=False if args.quiet else None)
-    write_atomically(result, out)
+    with atomically(out) as tmp:
+        cells = tmp / ".runs"  # each cell's outcomes stream here (memory does not grow with runs)
+        result = sweep(scenario, levers, runs=args.runs, seed=args.seed, workers=args.workers,
+                       dask=args.dask, progress=False if args.quiet else None, stream_to=cells)
+        result.write_into(tmp)
+        shutil.rmtree(cells)
     if not args.quiet:
         cols = list(levers) + ["resurgence.mean", "isis_peak.mean", "militia_attacks.mean",
                                "us_fatalities.mean", "expelled.mean", "pareto"]
