@@ -81,3 +81,20 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(argv, words, scenario_
     assert err.count("\n") == 1 and words in err and "Traceback" not in err
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_sweep_gives_the_same_files_in_worker_processes(scenario_file, tmp_path, monkeypatch):
+    """Every (cell, block) goes to the workers (none computed here while they start), and the
+    streamed cells give the same tables as a sweep in this process."""
+    import sim.engine as engine
+    monkeypatch.setattr(engine, "WORK_WHILE_WORKERS_START", False)
+    runs = str(engine.BLOCK_SIZE + 500)  # two blocks a cell, the last one short
+    for name, extra in (("here", []), ("workers", ["--workers", "2"])):
+        assert main(["sweep", str(scenario_file), "--lever", "exit_month=0,12", "--runs", runs,
+                     "--quiet", "--out", str(tmp_path / name), *extra]) == 0
+    for f in ("runs.parquet", "sweep.parquet", "robustness.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "here" / f),
+                                      pd.read_parquet(tmp_path / "workers" / f), check_exact=True)
+    prov = json.loads((tmp_path / "workers" / "summary.json").read_text())["provenance"]
+    assert prov["executor"] == "processes:2"
+    assert not (tmp_path / "workers" / ".runs").exists()
