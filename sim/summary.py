@@ -151,6 +151,9 @@ class MonthlyHistograms:
         variables: Variable names (keys of ``TRAJECTORY_VARIABLES``), in the part's order.
         months: Months per trajectory.
         runs: Runs binned: the first ``runs`` values of each array given to ``add_month``.
+
+    Its scratch arrays are this thread's (``_reusable``): fill one block's histograms at a time
+    per thread, as ``run_block`` does.
     """
 
     def __init__(self, variables: list[str], months: int, runs: int):

@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -62,10 +63,11 @@ class SweepResult:
         """Swept lever names, in grid order."""
         return list(self.levers)
 
-    @property
+    @cached_property
     def runs(self) -> pd.DataFrame:
         """One row per (cell, replica): ``cell``, the lever columns, ``replica`` and every
-        outcome column (read into memory; ``write_runs`` writes it in bounded memory)."""
+        outcome column (read into memory when first asked for; ``write_runs`` writes it in
+        bounded memory)."""
         return pd.concat([t.to_pandas() for t in self._run_tables()], ignore_index=True)
 
     def _run_tables(self):
