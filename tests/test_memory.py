@@ -91,26 +91,39 @@ def test_release_drops_the_model_from_mesas_agent_registry():
     assert len(m.agents) == 0
 
 
-#: Runs ``iraqsim sweep`` of two cells in a child process and prints its peak resident memory.
-SWEEP_MEMORY_SCRIPT = """
+#: Runs an ``iraqsim`` command in a child process after a small warm-up command, and prints the
+#: resident memory before it and its peak.
+CLI_MEMORY_SCRIPT = """
 import json, sys
 from sim.cli import main
 """ + RSS_HELPER + """
-runs, scenario, out = sys.argv[1], sys.argv[2], sys.argv[3]
-main(["sweep", scenario, "--lever", "exit_month=0,12", "--runs", "50", "--quiet", "--out", out])
+warm_up, job = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert main(warm_up) == 0
 before = rss_kib("VmRSS")
-assert main(["sweep", scenario, "--lever", "exit_month=0,12", "--runs", runs, "--quiet",
-             "--out", out]) == 0
+assert main(job) == 0
 print(json.dumps({"before": before, "peak": rss_kib("VmHWM")}))
 """
 
 
-def sweep_peak_memory_mib(runs: int, scenario_path, out) -> dict:
-    """Peak and pre-job resident memory (MiB) of ``iraqsim sweep`` (2 cells) in a child process."""
-    done = subprocess.run([sys.executable, "-c", SWEEP_MEMORY_SCRIPT, str(runs), str(scenario_path),
-                           str(out)], capture_output=True, text=True, check=True, timeout=300)
+def cli_growth_mib(command, runs: int, out) -> float:
+    """How much an ``iraqsim`` command of ``runs`` runs grows a child process's memory (MiB):
+    its peak minus the process after a warm-up run of the same command."""
+    job = [*command, "--runs", str(runs), "--quiet", "--out", str(out)]
+    warm_up = [*command, "--runs", "50", "--quiet", "--out", str(out)]
+    done = subprocess.run([sys.executable, "-c", CLI_MEMORY_SCRIPT, json.dumps(warm_up),
+                           json.dumps(job)], capture_output=True, text=True, check=True, timeout=300)
     kib = json.loads(done.stdout.strip().splitlines()[-1])
-    return {k: v / 1024 for k, v in kib.items()}
+    return (kib["peak"] - kib["before"]) / 1024
+
+
+def short_scenario(tmp_path, name: str, months: int = 6):
+    """A library scenario cut to ``months`` months, written to ``tmp_path``."""
+    import yaml
+    sc = yaml.safe_load((scenarios_dir() / f"{name}.yaml").read_text())
+    sc["horizon_months"] = months
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(sc))
+    return str(path)
 
 
 @pytest.mark.slow
@@ -119,14 +132,9 @@ def test_sweep_memory_does_not_grow_with_runs(tmp_path):
     per cell (two cells) takes about the same memory. Both sizes fill the buffers that stop at
     a size (row groups of 65,536 runs); the runs kept in memory would add ~140 MiB."""
     import pandas as pd
-    import yaml
-    path = tmp_path / "short.yaml"
-    sc = yaml.safe_load((scenarios_dir() / "baseline.yaml").read_text())
-    sc["horizon_months"] = 6
-    path.write_text(yaml.safe_dump(sc))
-    small = sweep_peak_memory_mib(100_000, path, tmp_path / "small")
-    large = sweep_peak_memory_mib(1_000_000, path, tmp_path / "large")
-    grow_small, grow_large = small["peak"] - small["before"], large["peak"] - large["before"]
-    assert grow_large < 1.5 * grow_small + 16, (small, large)
+    command = ["sweep", short_scenario(tmp_path, "baseline"), "--lever", "exit_month=0,12"]
+    small = cli_growth_mib(command, 100_000, tmp_path / "small")
+    large = cli_growth_mib(command, 1_000_000, tmp_path / "large")
+    assert large < 1.5 * small + 16, (small, large)
     runs = pd.read_parquet(tmp_path / "large" / "runs.parquet", columns=["cell", "replica"])
     assert len(runs) == 2_000_000 and not (tmp_path / "large" / ".runs").exists()
