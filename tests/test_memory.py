@@ -130,7 +130,7 @@ def short_scenario(tmp_path, name: str, months: int = 6):
 def test_sweep_memory_does_not_grow_with_runs(tmp_path):
     """Each cell streams to its file and every table is read back in chunks: ten times the runs
     per cell (two cells) takes about the same memory. Both sizes fill the buffers that stop at
-    a size (row groups of 65,536 runs); the runs kept in memory would add ~140 MiB."""
+    a size (row groups of 65,536 runs); the 2,000,000 runs kept in memory would add ~300 MiB."""
     import pandas as pd
     command = ["sweep", short_scenario(tmp_path, "baseline"), "--lever", "exit_month=0,12"]
     small = cli_growth_mib(command, 100_000, tmp_path / "small")
