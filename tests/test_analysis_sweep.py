@@ -139,3 +139,16 @@ def test_exit_month_turns_hold_into_a_rapid_exit_and_moves_ramps():
     assert k.kind == "kurdistan_residual" and k.start_month == 6 and k.residual == 900
     with pytest.raises(ScenarioError, match="has no 'residual'"):
         apply_levers(sc, {"posture.residual": 100})
+
+
+def test_sweep_progress_covers_the_tables_and_the_files(capsys, tmp_path):
+    import sim.engine as engine
+    sc = sim.load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=2)
+    result = sweep(sc, {"exit_month": [0, 1]}, runs=engine.BLOCK_SIZE + 1, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "tables" in err
+    steps = []
+    result.write_into(tmp_path, progress=steps.append)
+    assert steps == [1] * result.FILES
+    sweep(sc, {"exit_month": [0, 1]}, runs=engine.BLOCK_SIZE + 1, seed=1, progress=False)
+    assert capsys.readouterr().err == ""

@@ -87,7 +87,7 @@ def robustness_table(runs: pd.DataFrame, choice_cols: list[str], outcomes: list[
 
 
 def choice_robustness(choices: pd.DataFrame, sources: list, outcomes: list[str] | None = None,
-                      worst_share: float = 0.1, scratch=None) -> pd.DataFrame:
+                      worst_share: float = 0.1, scratch=None, progress=None) -> pd.DataFrame:
     """``robustness_table`` from one outcome table per choice, in bounded memory.
 
     Args:
@@ -98,6 +98,7 @@ def choice_robustness(choices: pd.DataFrame, sources: list, outcomes: list[str] 
         worst_share: Share of runs that makes the "worst" tail.
         scratch: A folder for the regret tables when ``sources`` are files (the regrets of
             one outcome, as large as one outcome column per choice; deleted after use).
+        progress: Called with 1 after each outcome judged.
 
     Every statistic is read in chunks: a pass over the choices' columns side by side writes each
     run's regret per choice, then ``sim.summary`` takes exact means, maxima, quantiles and tail
@@ -142,6 +143,8 @@ def choice_robustness(choices: pd.DataFrame, sources: list, outcomes: list[str] 
         frame["best_expected"] = np.isclose(expected, best, rtol=1e-12, atol=0)
         frame["minimax_regret"] = np.isclose(max_regret, max_regret.min(), rtol=1e-12, atol=0)
         frames.append(frame)
+        if progress is not None:
+            progress(1)
     return pd.concat(frames, ignore_index=True)
 
 

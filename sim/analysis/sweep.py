@@ -25,7 +25,7 @@ from ..outcomes import OUTCOME_COLUMNS
 from ..scenario import Scenario, ScenarioError
 from ..summary import _outcome_readers, column_statistics
 from .lever_settings import apply_levers, check_lever
-from .robustness import choice_robustness, pareto_front
+from .robustness import JUDGED_OUTCOMES, choice_robustness, pareto_front
 
 #: The trade-off the articles state (all minimised): expected US deaths (exposure to militia
 #: attacks, RCD20-02, DB24-01), the chance of an ISIS resurgence (DB24-13, POL20-07) and the
@@ -120,23 +120,35 @@ class SweepResult:
         from ..results import write_atomically
         return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
-    def write_into(self, folder: Path, plots: bool = True) -> None:
-        """Write every file into an existing (temporary) folder."""
+    #: Steps of ``write_into`` with plots (for a progress bar).
+    FILES = 4
+
+    def write_into(self, folder: Path, plots: bool = True, progress=None) -> None:
+        """Write every file into an existing (temporary) folder.
+
+        ``progress``: called with 1 after each step (``FILES`` with plots): the tables, the runs,
+        and each figure.
+        """
         from ..results import jsonable
+        done = progress or (lambda n: None)
         folder = Path(folder)
         self.table.to_parquet(folder / "sweep.parquet", index=False)
         self.table.to_csv(folder / "sweep.csv", index=False)
-        self.write_runs(folder / "runs.parquet")
         self.robustness.to_parquet(folder / "robustness.parquet", index=False)
         self.robustness.to_csv(folder / "robustness.csv", index=False)
         (folder / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
         (folder / "scenario.resolved.yaml").write_text(
             yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
+        done(1)
+        self.write_runs(folder / "runs.parquet")
+        done(1)
         if plots:
             from .plots import plot_lever_effects, plot_tradeoff
             (folder / "plots").mkdir(exist_ok=True)
             plot_tradeoff(self.table, self.lever_names, folder / "plots" / "tradeoff.png")
+            done(1)
             plot_lever_effects(self.table, self.lever_names, folder / "plots" / "levers.png")
+            done(1)
 
     def summary(self) -> dict:
         """Provenance, the grid, the Pareto cells and the minimax-regret cell per outcome."""
@@ -222,10 +234,17 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
     elapsed = time.perf_counter() - started
     sources = [sink.path if isinstance(sink, _ParquetSink) else sink.frame() for sink in sinks]
 
-    table = cell_table(sources, cells[names], runs)
-    table.insert(0, "cell", cells["cell"].to_numpy())
-    table["pareto"] = pareto_front(table[list(TRADEOFF_OBJECTIVES)].to_numpy())
-    robustness = choice_robustness(cells[names], sources, scratch=folder)
+    # the tables, read from the cells' outcomes: a second bar on the same terms as the engine's
+    judged = [o for o in JUDGED_OUTCOMES if o in OUTCOME_COLUMNS]
+    bar = progress_bar(1 + len(judged), False if len(blocks) < 2 else progress, "tables", unit="step")
+    try:
+        table = cell_table(sources, cells[names], runs)
+        table.insert(0, "cell", cells["cell"].to_numpy())
+        table["pareto"] = pareto_front(table[list(TRADEOFF_OBJECTIVES)].to_numpy())
+        bar(1)
+        robustness = choice_robustness(cells[names], sources, judged, scratch=folder, progress=bar)
+    finally:
+        bar(None)
 
     import mesa
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 from ..analysis._cli import add_common_arguments, atomically, check_common, output_folder
+from ._common import writing_bar
 
 LEVER_HELP = ("lever to sweep, repeatable: NAME=a,b,c or NAME=start:stop:step (inclusive). "
               "Names: retaliation, aid, posture.kind, exit_month (month the exit begins), "
@@ -40,7 +41,11 @@ def main(args) -> int:
         cells = tmp / ".runs"  # each cell's outcomes stream here (memory does not grow with runs)
         result = sweep(scenario, levers, runs=args.runs, seed=args.seed, workers=args.workers,
                        dask=args.dask, progress=False if args.quiet else None, stream_to=cells)
-        result.write_into(tmp)
+        bar = writing_bar(result.FILES, args.runs or scenario.runs, args.quiet, unit="step")
+        try:
+            result.write_into(tmp, progress=bar)
+        finally:
+            bar(None)
         shutil.rmtree(cells)
     if not args.quiet:
         cols = list(levers) + ["resurgence.mean", "isis_peak.mean", "militia_attacks.mean",
