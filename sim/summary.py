@@ -342,6 +342,10 @@ class _ColumnReader:
             yield part
         self._kept = kept
 
+    def kept(self) -> list | None:
+        """The column's chunks if a full pass has kept them in memory, else ``None``."""
+        return self._kept
+
     def _read(self):
         for part in column_chunks(self.source, self.name):
             missing = np.isnan(part)
@@ -383,7 +387,15 @@ def _order_statistics(reader: _ColumnReader, ranks: list[int], lo: float, hi: fl
     A counting pass over ``OUTCOME_BINS`` bins of ``[lo, hi]`` finds the bin of each rank; a
     second pass collects the distinct values (with counts) in those bins only. A bin too full
     to collect is split the same way, which ends because each split narrows it 65,536-fold.
+    A column the reader already keeps in memory (``OUTCOME_CACHE_VALUES``) is partitioned
+    instead (``numpy.partition``: the same values, without the passes).
     """
+    kept = reader.kept() if hasattr(reader, "kept") else None
+    if kept is not None:  # the column is in memory already: select the ranks directly
+        values = np.concatenate(kept) if kept else np.empty(0)
+        wanted = sorted(set(ranks))
+        values.partition(wanted)
+        return {r: float(values[r]) for r in wanted}
     out: dict[int, float] = {}
     # (low, high, rank offset, count) of each value range still to search, with its ranks
     todo = [((lo, hi, 0), sorted(set(ranks)))]
