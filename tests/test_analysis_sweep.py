@@ -78,6 +78,9 @@ def test_robustness_refuses_choices_without_the_same_replicas():
                          "us_fatalities": [1.0, 2.0, 3.0, 4.0]})
     with pytest.raises(ValueError, match="same replicas"):
         robustness_table(runs, ["choice"], ["us_fatalities"])
+    runs["replica"] = [0, 0, 0, 0]  # each choice has replica 0 twice
+    with pytest.raises(ValueError, match="same replicas"):
+        robustness_table(runs, ["choice"], ["us_fatalities"])
     runs["replica"] = [0, 1, 0, 1]
     runs.loc[3, "us_fatalities"] = np.nan
     with pytest.raises(ValueError, match="same replicas"):

@@ -80,7 +80,8 @@ def robustness_table(runs: pd.DataFrame, choice_cols: list[str], outcomes: list[
         r = table[replica_col].to_numpy()
         if replicas is None:
             replicas = r
-        elif r.shape != replicas.shape or (r != replicas).any():
+        if (r.shape != replicas.shape or (r != replicas).any()
+                or (r.size > 1 and (r[1:] == r[:-1]).any())):  # a replica twice
             raise ValueError("every choice needs the same replicas with values (common random numbers)")
         tables.append(table.reset_index(drop=True))
     return choice_robustness(choices, tables, outcomes, worst_share)
