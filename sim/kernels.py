@@ -23,7 +23,7 @@ from numba import njit
 #: instead of raising ZeroDivisionError; without the check LLVM vectorises the loops that divide
 #: (about 3x faster per replica, docs/performance.md). No loop divides by zero, and each one does
 #: the same IEEE operations as before, so results are unchanged.
-COMPILE = dict(cache=True, nogil=True, error_model="numpy")
+COMPILE = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 def kernel(fn):

@@ -127,7 +127,7 @@ def summarise_block(traj: np.ndarray, variables: list[str], exact: bool) -> Summ
         variables: Names of the variables along the first axis (keys of ``TRAJECTORY_VARIABLES``).
         exact: Keep the values (exact mode) instead of binning them.
     """
-    n_var, months, runs = traj.shape
+    _, months, runs = traj.shape
     if exact:
         return SummaryPart(runs=runs, sums=traj.sum(axis=2, dtype=np.float64),
                            mins=traj.min(axis=2), maxs=traj.max(axis=2),
