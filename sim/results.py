@@ -64,17 +64,7 @@ class Results:
     def outcome_tables(self):
         """The outcome table as pyarrow Tables of at most ``ROW_GROUP_RUNS`` rows each (a streamed
         table row group by row group), so memory does not grow with runs."""
-        import pyarrow as pa
-        if isinstance(self._outcomes, pd.DataFrame):
-            from .engine import ROW_GROUP_RUNS
-            df = self._outcomes
-            for start in range(0, max(len(df), 1), ROW_GROUP_RUNS):
-                yield pa.Table.from_pandas(df.iloc[start:start + ROW_GROUP_RUNS], preserve_index=False)
-        else:
-            import pyarrow.parquet as pq
-            source = pq.ParquetFile(self._outcomes)
-            for i in range(source.num_row_groups):
-                yield source.read_row_group(i)
+        return table_pieces(self._outcomes)
 
     def outcome_reader(self, name: str):
         """One outcome column, read in chunks of ``sim.summary.OUTCOME_CHUNK`` values as often as
@@ -177,6 +167,21 @@ class Results:
                   summary.get("provenance"), quantiles=pd.read_parquet(d / "quantiles.parquet"))
         res._summary = summary
         return res
+
+
+def table_pieces(source):
+    """A table (a DataFrame, or the path of a Parquet file) as pyarrow Tables of at most
+    ``ROW_GROUP_RUNS`` rows each (a file row group by row group): memory does not grow with rows."""
+    import pyarrow as pa
+    if isinstance(source, pd.DataFrame):
+        from .engine import ROW_GROUP_RUNS
+        for start in range(0, max(len(source), 1), ROW_GROUP_RUNS):
+            yield pa.Table.from_pandas(source.iloc[start:start + ROW_GROUP_RUNS], preserve_index=False)
+    else:
+        import pyarrow.parquet as pq
+        file = pq.ParquetFile(source)
+        for i in range(file.num_row_groups):
+            yield file.read_row_group(i)
 
 
 def write_atomically(directory: str | os.PathLike, write_into) -> Path:

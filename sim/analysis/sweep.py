@@ -71,26 +71,17 @@ class SweepResult:
         return pd.concat([t.to_pandas() for t in self._run_tables()], ignore_index=True)
 
     def _run_tables(self):
-        """The runs table as ``pyarrow`` tables of at most ``OUTCOME_CHUNK`` rows, cell by cell."""
+        """The runs table as pyarrow Tables, cell by cell, a row group of its outcomes at a time."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        from ..summary import OUTCOME_CHUNK
+        from ..results import table_pieces
         front = pa.Schema.from_pandas(self.cells, preserve_index=False)
         for k, source in enumerate(self.sources):
-            if isinstance(source, pd.DataFrame):
-                groups = [pa.Table.from_pandas(source, preserve_index=False)]
-            else:
-                file = pq.ParquetFile(source)
-                groups = (file.read_row_group(i) for i in range(file.num_row_groups))
-            for group in groups:
-                for start in range(0, group.num_rows, OUTCOME_CHUNK):
-                    piece = group.slice(start, OUTCOME_CHUNK)
-                    n = piece.num_rows
-                    constants = [pa.array([self.cells[f.name].iloc[k]] * n, type=f.type)
-                                 for f in front]
-                    yield pa.Table.from_arrays(constants + piece.columns,
-                                               schema=pa.schema(list(front) + list(piece.schema)))
+            for piece in table_pieces(source):
+                n = piece.num_rows
+                constants = [pa.array([self.cells[f.name].iloc[k]] * n, type=f.type) for f in front]
+                yield pa.Table.from_arrays(constants + piece.columns,
+                                           schema=pa.schema(list(front) + list(piece.schema)))
 
     def write_runs(self, path) -> Path:
         """Write ``runs.parquet`` a piece at a time (memory does not grow with the runs)."""
