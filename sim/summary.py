@@ -144,8 +144,8 @@ class MonthlyHistograms:
     The engine records each month of a large job straight into these histograms, in the model's
     bookkeeping phase, instead of keeping every run's trajectories until the block ends: the
     block then never holds its (variables, months, runs) array (36 MB at 10,000 runs and 60
-    months), whose writing and reading cost more than the binning (docs/performance.md). The
-    result is the same, bit for bit, as binning the kept trajectories (``summarise_block``).
+    months): less memory at the same speed (docs/performance.md). The result is the same, bit
+    for bit, as binning the kept trajectories (``summarise_block``).
 
     Args:
         variables: Variable names (keys of ``TRAJECTORY_VARIABLES``), in the part's order.
