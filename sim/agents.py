@@ -22,6 +22,7 @@ from mesa import Agent
 
 from .kernels import clip, kernel, poisson_minus_rates, poisson_search, relax
 from .levers import Retaliation
+from .parameters import per_run
 
 
 #: Rate above which a Poisson count is drawn by its normal approximation (error far below the
@@ -56,10 +57,10 @@ class Iran(Agent):
         super().__init__(model)
         p, n = model.p, model.n_runs
         self.stream = model.streams["iran"]
-        self.direction = p.init_iran_direction.copy()
-        self.influence = p.init_iran_influence.copy()
+        self.direction = per_run(p.init_iran_direction, n)
+        self.influence = per_run(p.init_iran_influence, n)
         self.isis_threat = np.zeros(n)
-        self.sanctions = p.iran_sanctions_base.copy()
+        self.sanctions = per_run(p.iran_sanctions_base, n)
         self.revenge = np.zeros(n)
 
     def step(self):
@@ -237,7 +238,7 @@ class UnitedStates(Agent):
         self.ct_capacity = np.zeros(n)
         self.syria_capacity = np.zeros(n)
         self.deterrence = np.zeros(n)
-        self.will = p.init_us_will.copy()
+        self.will = per_run(p.init_us_will, n)
         self.fatalities = np.zeros(n)
         self.forced_start = np.zeros(n)
         self.forced_deadline = np.full(n, np.inf)
@@ -374,8 +375,8 @@ class UnitedStates(Agent):
                                    p.iran_escalation_prob_commander):
             # deaths from Iran's strikes, drawn only where one hit US troops
             hit = np.flatnonzero(self.escalated & (self.troops > 0))
-            self.fatalities[hit] += poisson_from_uniform(u_deaths[hit],
-                                                         p.iran_escalation_lethality[hit])
+            lethality = per_run(p.iran_escalation_lethality, m.n_runs)[hit]
+            self.fatalities[hit] += poisson_from_uniform(u_deaths[hit], lethality)
 
     @kernel
     def _strike_kernel(proportional, leadership, iran, deterrence, attacks, militia_deaths,
@@ -451,12 +452,12 @@ class IraqiGovernment(Agent):
         p, n = model.p, model.n_runs
         self.stream = model.streams["iraq"]
         self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
-        self.isf_capability = p.init_isf_capability.copy()
+        self.isf_capability = per_run(p.init_isf_capability, n)
         self.isf_ct = self.isf_capability.copy()  # recomputed by training before ISIS reads it
-        self.withdrawal_pressure = p.init_withdrawal_pressure.copy()
-        self.cooperation = p.init_cooperation.copy()
-        self.militia_control = p.init_militia_control.copy()
-        self.legitimacy = p.init_legitimacy.copy()
+        self.withdrawal_pressure = per_run(p.init_withdrawal_pressure, n)
+        self.cooperation = per_run(p.init_cooperation, n)
+        self.militia_control = per_run(p.init_militia_control, n)
+        self.legitimacy = per_run(p.init_legitimacy, n)
         self.threat_salience = np.zeros(n)
         self.voted = np.zeros(n, dtype=bool)
         self.exit_demanded = np.zeros(n, dtype=bool)
@@ -644,8 +645,8 @@ class ISIS(Agent):
         p, n = model.p, model.n_runs
         self.stream = model.streams["isis"]
         self.draws = np.empty((2, n))  # this month's normals, refilled in place
-        self.fighters_iraq = p.init_isis_iraq.copy()
-        self.fighters_syria = p.init_isis_syria.copy()
+        self.fighters_iraq = per_run(p.init_isis_iraq, n)
+        self.fighters_syria = per_run(p.init_isis_syria, n)
         self.ct_pressure = np.zeros(n)
         self.inflow = np.zeros(n)
         self.attack_tempo = p.isis_attacks_per_fighter * self.fighters_iraq

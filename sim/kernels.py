@@ -6,7 +6,9 @@ dozen numpy temporaries. Each loop does per element exactly the IEEE operations,
 order, that the vectorised numpy expression did, so results are unchanged bit for bit
 (fingerprinted against the numpy version, and the Poisson walk is pinned by a test against a
 replica-by-replica reference). Transcendental functions (``exp``, ``expm1``, ``log``, ``**``)
-stay in numpy, whose SIMD versions differ from the C library's in the last bits.
+stay in numpy, whose SIMD versions differ from the C library's in the last bits. A parameter
+the scenario leaves the same in every run arrives as a number, not an array, and reads as ``p[i]``
+all the same (``_index_a_number``): the loops then stream only the parameters that vary.
 
 Kernels are compiled on first use and cached next to this file (or in numba's user-wide cache
 when the package folder is read-only), so only the first run on a machine pays the compile time.
@@ -14,8 +16,11 @@ when the package folder is read-only), so only the first run on a machine pays t
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 
 #: How every compiled loop of the package is built. Cached on disk (``cache=True``), so a process
@@ -24,6 +29,16 @@ from numba import njit
 #: (about 3x faster per replica, docs/performance.md). No loop divides by zero, and each one does
 #: the same IEEE operations as before, so results are unchanged.
 COMPILE = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+@overload(operator.getitem, inline="always")
+def _index_a_number(x, i):
+    """``x[i]`` of a float is ``x``: a kernel reads a parameter as ``p[i]`` whether it is an array
+    over the replicas or one number for all of them (``sim.parameters.make_namespace``). Each
+    kernel is compiled for the mix it is given (cached on disk like the rest)."""
+    if isinstance(x, types.Float) and isinstance(i, types.Integer):
+        return lambda x, i: x
+    return None
 
 
 def kernel(fn):

@@ -23,7 +23,7 @@ from .events import EventSeries
 from .kernels import COMPILE
 from .levers import Retaliation
 from .outcomes import TRAJECTORY_VARIABLES, OutcomeTracker
-from .parameters import make_namespace
+from .parameters import make_namespace, per_run
 
 #: Default militia groups and their shares of attacks. Evidence: WP20-04 (Kataib Hezbollah led
 #: the 2019 campaign), DB24-02 (Nujaba, whose commander was killed in 2024), FP23-08 (front groups
@@ -199,14 +199,18 @@ class DrawdownModel(mesa.Model):
         """
         key = (cap, id(exponent))
         if key not in self._powers:
-            share = np.minimum(troops / self.p.us_reference_troops, cap)
-            self._powers[key] = (troops.copy(), share ** exponent)
+            # per-run arrays, so the power is element-wise whether the parameters vary or not
+            # (numpy's ``**`` takes shortcuts for some numbers, e.g. sqrt for 0.5)
+            reference, exponent = (per_run(x, self.n_runs)
+                                   for x in (self.p.us_reference_troops, exponent))
+            share = np.minimum(troops / reference, cap)
+            self._powers[key] = (troops.copy(), share ** exponent, reference, exponent)
             return self._powers[key][1]
-        last_troops, powered = self._powers[key]
+        last_troops, powered, reference, exponent = self._powers[key]
         changed = np.flatnonzero(troops != last_troops)
         if changed.size:
             t = troops[changed]
-            share = np.minimum(t / self.p.us_reference_troops[changed], cap)
+            share = np.minimum(t / reference[changed], cap)
             powered[changed] = share ** exponent[changed]
             last_troops[changed] = t
         return powered

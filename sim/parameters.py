@@ -2,8 +2,9 @@
 
 Each parameter has a default, a unit, the bounds a scenario may set it within, and either the
 evidence ids (claims in ``seeds/claims.yaml``) it rests on or an explicit ``assumption`` saying why
-the number is what it is. Mechanisms read parameters only from here (``model.p.<group>_<name>``
-arrays), never from literals, so a scenario can make any of them uncertain.
+the number is what it is. Mechanisms read parameters only from here (``model.p.<group>_<name>``:
+an array over the replicas, or one number when every run shares it), never from literals, so a
+scenario can make any of them uncertain.
 
 Names are ``group.name``; the groups follow the actors: ``us``, ``isf``, ``iraq`` (the Iraqi
 government's politics), ``militia``, ``iran``, ``isis`` and ``init`` (the state in month 0).
@@ -330,14 +331,21 @@ def defaults() -> dict[str, float]:
 
 
 def make_namespace(values: dict[str, np.ndarray | float], n_runs: int) -> SimpleNamespace:
-    """Build the ``model.p`` namespace: one float64 array of shape (n_runs,) per parameter.
+    """Build the ``model.p`` namespace: one attribute per parameter, named ``group_name``.
+
+    A parameter given as an array (sampled, or set run by run) is a float64 array of ``n_runs``
+    values, copied; one that is the same in every run is a float64 number. The mechanisms read
+    both alike: numpy broadcasts a number, and the compiled loops index it as ``p[i]`` too
+    (``sim.kernels``), so every replica sees the same values either way (tested). Numbers keep
+    the ~85 parameters a scenario leaves fixed out of the memory each month streams through: a
+    block runs ~15% faster (docs/performance.md). ``per_run`` makes a state array from one.
 
     Args:
-        values: Overrides by dotted name; a scalar is broadcast, an array must have n_runs values.
+        values: Overrides by dotted name: a number, or an array of ``n_runs`` values.
         n_runs: Number of replicas in the block.
 
     Returns:
-        A namespace whose attributes are ``group_name`` arrays.
+        A namespace of float64 arrays and numbers.
     """
     unknown = set(values) - set(PARAMETERS)
     if unknown:
@@ -345,7 +353,12 @@ def make_namespace(values: dict[str, np.ndarray | float], n_runs: int) -> Simple
     ns = SimpleNamespace()
     for name, par in PARAMETERS.items():
         v = values.get(name, par.default)
-        arr = np.empty(n_runs, dtype=np.float64)
-        arr[:] = v
-        setattr(ns, par.attr, arr)
+        setattr(ns, par.attr, np.float64(v) if np.ndim(v) == 0 else per_run(v, n_runs))
     return ns
+
+
+def per_run(value: np.ndarray | float, n_runs: int) -> np.ndarray:
+    """A new float64 array of ``n_runs`` values from a parameter (an array or a number)."""
+    out = np.empty(n_runs, dtype=np.float64)
+    out[:] = value
+    return out

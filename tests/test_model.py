@@ -126,6 +126,34 @@ def test_a_run_does_not_depend_on_how_many_runs_were_asked():
     pd.testing.assert_frame_equal(small, large.iloc[:100].reset_index(drop=True))
 
 
+@pytest.mark.parametrize("name, taken", [
+    ("exercises/ex2_leadership.yaml", lambda out: out["escalation"].any()),
+    ("phased_exit.yaml", lambda out: (out["us_troops_end"] < 1500).all() and out["expelled"].any()),
+])
+def test_a_parameter_every_run_shares_gives_the_same_runs_as_a_number_or_an_array(name, taken):
+    """The model keeps a parameter that is the same in every run as one number, which the
+    compiled loops read as ``p[i]``; given as an array of that value, every replica must come
+    out bit for bit the same. Leadership strikes (Iran's escalation and its deaths) and a
+    phased exit (troops changing, forced exits) take the paths that index parameters outside
+    the loops; a square-root exponent is one numpy's ``**`` would shortcut."""
+    base = load_scenario(scenarios_dir() / name)
+    sc = base.model_copy(update={"parameters": {**base.parameters, "us.ct_exponent": 0.5}})
+    n = 3000
+    sampled = sc.sample_parameters(n, 4, 0)
+    every = {**sim.parameters.defaults(), **sc.fixed_parameters(), **sampled}
+    as_arrays = {k: np.full(n, v) if np.ndim(v) == 0 else v for k, v in every.items()}
+    models = [DrawdownModel(sc, n_runs=n, params=p, rng=9, keep_trajectories=True)
+              for p in (sampled, as_arrays)]
+    assert np.ndim(models[0].p.us_ct_exponent) == 0 and np.ndim(models[1].p.us_ct_exponent) == 1
+    out = [m.run() for m in models]
+    assert taken(out[0])  # the paths named above were taken
+    for column in out[0]:
+        np.testing.assert_array_equal(out[0][column], out[1][column], err_msg=column)
+    np.testing.assert_array_equal(models[0].tracker.trajectories, models[1].tracker.trajectories)
+    for m in models:
+        m.release()
+
+
 def test_release_frees_the_model():
     m = DrawdownModel(n_runs=4, seed=1)
     ref = weakref.ref(m)
