@@ -126,8 +126,9 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
 
     Args:
         coords: (variables, runs) float32: the logs of the values, for log-spaced variables
-            (other rows are not read).
-        values: (variables, runs) float32 values.
+            (other rows are not read); ``runs`` is the number of runs binned.
+        values: A tuple of one array per variable (same dtype, at least ``runs`` long), read as
+            float32: the model's own arrays, not a float32 copy of them.
         log: (variables,) whether a variable's bins are log-spaced. A value's bin coordinate
             (0..bins) is ``(log - shift) * scale`` for log bins and ``value * scale - shift``
             otherwise, in float32; clipped to the first and last bin (a NaN goes to bin 0).
@@ -145,7 +146,7 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
         by variable and bin) and their runs (both int32, a quarter less to ship from a worker
         than int64), sum and sum of squares of the values (float64, summed in run order).
     """
-    variables, runs = values.shape
+    variables, runs = coords.shape
     top = np.float32(bins - 1)
     zero = np.float32(0)
     for i in range(variables):
@@ -155,8 +156,9 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
         low = np.float32(np.inf)
         high = np.float32(-np.inf)
         nan = False
+        row = values[i]
         for r in range(runs):
-            x = values[i, r]
+            x = np.float32(row[r])
             s = (coords[i, r] - shift_i) * scale_i if log_i else x * scale_i - shift_i
             if not s >= zero:
                 s = zero

@@ -91,7 +91,8 @@ class DrawdownModel(mesa.Model):
         names = ["events", "iran", "us", "iraq", "isis"] + [f"militia:{n}" for n, _ in militias]
         self.streams = dict(zip(names, self.rng.spawn(len(names))))
 
-        self._exposure_month, self._powers = -1, {}  # month caches (militia_exposure, troop_share_power)
+        # month caches (militia_exposure, troop_share_power, militia_attacks_total)
+        self._exposure_month, self._powers, self._attacks_month = -1, {}, -1
         # Agents are created in phase order; state that others read at creation exists first.
         self.isis = ISIS(self)
         self.gov = IraqiGovernment(self)
@@ -157,8 +158,15 @@ class DrawdownModel(mesa.Model):
 
     # ------------------------------------------------------------------ readings across groups
     def militia_attacks_total(self) -> np.ndarray:
-        """Militia attacks on US forces this month, all groups."""
-        return _total(g.attacks for g in self.militias)
+        """Militia attacks on US forces this month, all groups (read-only, valid this month).
+
+        Summed once a month: the United States reads it twice and the bookkeeping twice. The
+        militias' phase sets the attacks before anyone reads them.
+        """
+        if self._attacks_month != self.month:
+            self._attacks_total = _total(g.attacks for g in self.militias)
+            self._attacks_month = self.month
+        return self._attacks_total
 
     def militia_fatalities_total(self) -> np.ndarray:
         """US deaths from militia attacks this month, all groups."""
