@@ -157,20 +157,23 @@ def _fold_month(t, threshold, isis, pressure, attacks, fatalities, leadership, e
                 months_to_expulsion, months_to_vote):  # pragma: no cover - compiled
     """Fold month ``t`` into the running peaks, totals and first-passage months, per replica.
 
-    Month 0 is the starting state: flows (attacks, deaths, strikes) count from month 1.
+    Month 0 is the starting state: flows (attacks, deaths, strikes) count from month 1. Written
+    without branches on the data (a first-passage month is stored back unchanged where it does
+    not start), so the loops vectorise: ~2x faster than ``if`` statements (docs/performance.md).
     """
     for i in range(isis.size):
         isis_peak[i] = max(isis_peak[i], isis[i])
         pressure_peak[i] = max(pressure_peak[i], pressure[i])
-        if t > 0:
+        troop_months[i] += troops[i]
+        first = months_to_resurgence[i]
+        months_to_resurgence[i] = t if isis[i] >= threshold and np.isnan(first) else first
+        first = months_to_expulsion[i]
+        months_to_expulsion[i] = t if demanded[i] and np.isnan(first) else first
+        first = months_to_vote[i]
+        months_to_vote[i] = t if voted[i] and np.isnan(first) else first
+    if t > 0:
+        for i in range(isis.size):
             total_attacks[i] += attacks[i]
             total_fatalities[i] += fatalities[i]
             total_leadership[i] += leadership[i]
             escalation[i] |= escalated[i]
-        troop_months[i] += troops[i]
-        if isis[i] >= threshold and np.isnan(months_to_resurgence[i]):
-            months_to_resurgence[i] = t
-        if demanded[i] and np.isnan(months_to_expulsion[i]):
-            months_to_expulsion[i] = t
-        if voted[i] and np.isnan(months_to_vote[i]):
-            months_to_vote[i] = t
