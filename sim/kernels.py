@@ -84,9 +84,12 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
 
     Two passes, the same partial sums: the first sums ``POISSON_PREFIX`` terms in every replica
     without a branch (the sums only grow, so counting the ones below ``u`` equals walking until
-    the first one above it); the second walks on, term by term, only where all of those were
-    below ``u`` (recomputing the first terms, which gives the same sums).
+    the first one above it), and marks with ``POISSON_PREFIX`` the replicas it leaves to the
+    second: those whose sums were all below ``u``, and those above ``above``. The second walks
+    on, term by term, only where marked (recomputing the first terms, which gives the same
+    sums), and is skipped when nothing is marked (most of the deaths' draws).
     """
+    marked = False
     for i in range(u.size):
         ui, li = u[i], max(lam[i], 0.0)
         t = term[i]
@@ -96,26 +99,32 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
             t *= li / j
             c += t
             k += 1.0 if ui > c and t > 0.0 else 0.0
+        k = POISSON_PREFIX if li > above else k
         out[i] = k
+        marked |= k == POISSON_PREFIX
     big = False
+    if not marked:
+        return big
     for i in range(u.size):
+        if out[i] != POISSON_PREFIX:
+            continue
         ui, li = u[i], max(lam[i], 0.0)
         if li > above:
             big = True
             out[i] = 0.0
-        elif out[i] == POISSON_PREFIX:
-            t = term[i]
-            c = t
-            j = 0.0
-            while True:
-                j += 1.0
-                t *= li / j
-                c += t
-                if j >= POISSON_PREFIX:
-                    if ui > c and t > 0.0:
-                        out[i] += 1.0
-                    else:
-                        break
+            continue
+        t = term[i]
+        c = t
+        j = 0.0
+        while True:
+            j += 1.0
+            t *= li / j
+            c += t
+            if j >= POISSON_PREFIX:
+                if ui > c and t > 0.0:
+                    out[i] += 1.0
+                else:
+                    break
     return big
 
 
