@@ -56,11 +56,14 @@ class SummaryPart:
         sums: Sum over the block's runs, shape (variables, months), float64.
         mins, maxs: Smallest and largest value, shape (variables, months).
         values: Exact mode: the trajectories, shape (variables, months, runs), float32.
-        bins: Histogram mode: flat indices (variable, month, bin) of the non-empty bins (int32).
-        counts: Histogram mode: runs in each of those bins (int32; the merged histograms count in
-            int64).
-        bin_sums: Histogram mode: sum of the values in each of those bins.
-        bin_squares: Histogram mode: sum of the squared values in each of those bins.
+        bins: Histogram mode: for each month, the flat indices (variable, month, bin) of its
+            non-empty bins (int32). One array a month, as binned: merging takes them a month at a
+            time as well, and joining a block's ~10 MB into fresh arrays cost ~4 ms of page
+            faults a block (docs/performance.md). ``histogram()`` joins them.
+        counts: Histogram mode: for each month, the runs in each of those bins (int32; the merged
+            histograms count in int64).
+        bin_sums: Histogram mode: for each month, the sum of the values in each of those bins.
+        bin_squares: Histogram mode: for each month, the sum of their squares.
     """
 
     runs: int
@@ -68,10 +71,15 @@ class SummaryPart:
     mins: np.ndarray
     maxs: np.ndarray
     values: np.ndarray | None = None
-    bins: np.ndarray | None = None
-    counts: np.ndarray | None = None
-    bin_sums: np.ndarray | None = None
-    bin_squares: np.ndarray | None = None
+    bins: tuple[np.ndarray, ...] | None = None
+    counts: tuple[np.ndarray, ...] | None = None
+    bin_sums: tuple[np.ndarray, ...] | None = None
+    bin_squares: tuple[np.ndarray, ...] | None = None
+
+    def histogram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Histogram mode: ``(bins, counts, bin_sums, bin_squares)`` of every month, joined."""
+        return tuple(np.concatenate(a) for a in (self.bins, self.counts, self.bin_sums,
+                                                  self.bin_squares))
 
 
 def _coordinate_map(var) -> tuple[bool, np.float32, np.float32]:
@@ -198,7 +206,7 @@ class MonthlyHistograms:
 
     def part(self) -> SummaryPart:
         """The block's ``SummaryPart`` (every month must have been added)."""
-        bins, counts, bin_sums, bin_squares = (np.concatenate(a) for a in zip(*self._filled))
+        bins, counts, bin_sums, bin_squares = (tuple(a) for a in zip(*self._filled))
         return SummaryPart(runs=self.runs, sums=self._sums, mins=self._mins, maxs=self._maxs,
                            bins=bins, counts=counts, bin_sums=bin_sums, bin_squares=bin_squares)
 
@@ -247,9 +255,10 @@ class TrajectorySummary:
         else:
             if part.bins is None:
                 raise ValueError("a histogram summary needs histogram parts (bins)")
-            histogram_merge(part.bins, part.counts, part.bin_sums, part.bin_squares,
-                            self.hist.reshape(-1), self.hist_sums.reshape(-1),
-                            self.hist_squares.reshape(-1))
+            hist, sums, squares = (a.reshape(-1) for a in (self.hist, self.hist_sums,
+                                                           self.hist_squares))
+            for month in zip(part.bins, part.counts, part.bin_sums, part.bin_squares):
+                histogram_merge(*month, hist, sums, squares)
         self.count += part.runs
 
     def means(self) -> np.ndarray:
