@@ -173,8 +173,9 @@ class MonthlyHistograms:
         self._shift = np.array([shift for _, shift, _ in maps], dtype=np.float32)
         self._scale = np.array([scale for _, _, scale in maps], dtype=np.float32)
         self._lows = [np.float32(var.low) for var in specs]
-        # scratch: this month's values and logs, and the bins' count, sum and sum of squares
-        # (created zero; histogram_month leaves them zero)
+        # scratch: this month's float32 values and their logs (rows of the log-binned variables
+        # only), and the bins' count, sum and sum of squares (created zero; histogram_month
+        # leaves them zero)
         self._values = _reusable("month values", (n_var, runs), np.float32)
         self._coords = _reusable("month logs", (n_var, runs), np.float32)
         self._acc = _reusable("accumulators", (n_var * BINS, 3), np.float64, zeros=True)
