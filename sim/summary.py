@@ -192,18 +192,14 @@ class MonthlyHistograms:
                 row = self._values[i]
                 row[:] = array[:runs]
                 np.log(np.fmax(row, self._lows[i], out=self._coords[i]), out=self._coords[i])
-            # the rest is read as float32 in the loop (the values' precision in both summary
-            # modes), one dtype for all: a bool variable as 0/1
-            rows.append(np.ascontiguousarray(array, dtype=self._dtype(array)))
+            # the loop reads every value as float32 (the values' precision in both summary
+            # modes); the rows share one dtype: the model's float64 (a bool variable as 0/1),
+            # or float32 for kept trajectories
+            kept = np.float32 if array.dtype == np.float32 else np.float64
+            rows.append(np.ascontiguousarray(array, dtype=kept))
         self._filled.append(histogram_month(self._coords, tuple(rows), self._log, self._shift,
                                             self._scale, BINS, t, self.months, self._acc,
                                             self._sums, self._mins, self._maxs))
-
-    @staticmethod
-    def _dtype(array) -> np.dtype:
-        """The dtype a month's arrays share in ``histogram_month``: the model's float64, or
-        float32 for kept trajectories."""
-        return np.float32 if array.dtype == np.float32 else np.float64
 
     def part(self) -> SummaryPart:
         """The block's ``SummaryPart`` (every month must have been added)."""
