@@ -427,11 +427,23 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
         "block_size": BLOCK_SIZE, "executor": executor, "elapsed_seconds": round(elapsed, 3),
         "run_months_per_second": round(runs * scenario.horizon_months / max(elapsed, 1e-9)),
         "quantiles": mode or "none",
-        "mesa": mesa.__version__, "numpy": np.__version__,
-        "python": sys.version.split()[0],
+        **software_versions(),
     }
     outcomes = sink.frame() if isinstance(sink, _MemorySink) else Path(stream_to) / "outcomes.parquet"
     return Results(scenario, outcomes, summary, provenance)
+
+
+def software_versions() -> dict[str, str]:
+    """The versions a job's results can depend on, for its provenance.
+
+    Besides Python, mesa and numpy (the random streams), SciPy: its quantile functions turn the
+    sampled uniforms into parameters (``betaincinv``, ``ndtri``), and their last bits differ
+    between SciPy releases (e.g. 1.13 and 1.17 give different Beta quantiles for a few draws in
+    100,000).
+    """
+    from importlib.metadata import version
+    return {"mesa": mesa.__version__, "numpy": np.__version__, "scipy": version("scipy"),
+            "python": sys.version.split()[0]}
 
 
 def progress_bar(total: int, enabled: bool | None = None, desc: str = "",

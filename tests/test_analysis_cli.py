@@ -97,4 +97,5 @@ def test_sweep_gives_the_same_files_in_worker_processes(scenario_file, tmp_path,
                                       pd.read_parquet(tmp_path / "workers" / f), check_exact=True)
     prov = json.loads((tmp_path / "workers" / "summary.json").read_text())["provenance"]
     assert prov["executor"] == "processes:2"
+    assert {"mesa", "numpy", "scipy", "python"} <= set(prov)
     assert not (tmp_path / "workers" / ".runs").exists()

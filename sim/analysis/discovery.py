@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import operator
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -386,12 +385,11 @@ def discover(scenario: Scenario, case: str = "resurgence", runs: int | None = No
     runs_df = df[cols].copy()
     runs_df.insert(0, "run", df["run"].to_numpy())
     runs_df["case"] = y
-    import mesa
+    from ..engine import software_versions
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,
                   "scenario_sha256": scenario.sha256(), "seed": seed, "runs": int(len(y)),
                   "cases": n_cases, "peel_alpha": alpha, "min_mass": min_mass,
                   "min_coverage": min_coverage, "max_depth": max_depth,
-                  "elapsed_seconds": round(elapsed, 3), "mesa": mesa.__version__,
-                  "numpy": np.__version__, "python": sys.version.split()[0]}
+                  "elapsed_seconds": round(elapsed, 3), **software_versions()}
     return DiscoveryResult(scenario, case, pd.DataFrame(box_rows), pd.DataFrame(traj_rows),
                            runs_df, tree_text, base_rate, provenance)

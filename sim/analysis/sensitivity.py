@@ -20,7 +20,6 @@ fixed amount of randomness whatever the parameters (Poisson counts are drawn by 
 from __future__ import annotations
 
 import json
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -270,13 +269,12 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
                                  **{k: (0.0 if res is None else float(res[k][j]))
                                     for k in ("mu", "mu_star", "mu_star_conf", "sigma")}})
     indices = pd.DataFrame(rows)
-    import mesa
+    from ..engine import software_versions
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,
                   "scenario_sha256": scenario.sha256(), "seed": seed, "method": method,
                   "samples": samples, "evaluations": len(experiments), "parameters": names,
                   "quantile_scale": [EPS, 1 - EPS], "conf_level": conf_level,
-                  "noise_share": noise, "elapsed_seconds": round(elapsed, 3), "mesa": mesa.__version__,
-                  "numpy": np.__version__, "python": sys.version.split()[0]}
+                  "noise_share": noise, "elapsed_seconds": round(elapsed, 3), **software_versions()}
     design = pd.concat([experiments, out[outcomes]], axis=1)
     return SensitivityResult(scenario, method, indices, design, provenance, noise)
 

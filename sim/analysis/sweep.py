@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -237,13 +236,11 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
     finally:
         bar(None)
 
-    import mesa
+    from ..engine import software_versions
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,
                   "scenario_sha256": scenario.sha256(), "seed": seed, "runs_per_cell": runs,
                   "cells": len(cells), "block_size": BLOCK_SIZE, "executor": executor,
-                  "elapsed_seconds": round(elapsed, 3),
-                  "mesa": mesa.__version__, "numpy": np.__version__,
-                  "python": sys.version.split()[0]}
+                  "elapsed_seconds": round(elapsed, 3), **software_versions()}
     return SweepResult(scenario, {k: list(v) for k, v in levers.items()}, cells, sources, table,
                        robustness, provenance)
 
