@@ -180,9 +180,10 @@ def _beta_ppf(u, a, b):
     """The Beta(a, b) quantile of ``u`` in [0, 1]: ``scipy.special.betaincinv`` (Boost's).
 
     ``scipy.stats.beta.ppf`` wraps the same Boost routine in another ufunc (other settings), at
-    the same speed (~0.8 µs a value here). It gives the same values wherever it is accurate, but
-    it is not always accurate: for Beta(0.5, 2) below u ~1e-8 its values miss the CDF by up to
-    96%. A test compares the two and checks the inversion.
+    the same speed (~0.8 µs a value here). Wherever it is accurate it gives the same values
+    (SciPy 1.17; within a few units in the last place in other releases), but it is not always
+    accurate: for Beta(0.5, 2) below u ~1e-8 its values miss the CDF by up to 96%. A test
+    compares the two and checks the inversion.
 
     Where its root finding gives up (u below ~1e-290, which no sampler here
     produces), the value comes from the ufunc behind ``scipy.stats``. Neither call imports

@@ -317,7 +317,7 @@ def test_distribution_quantiles_equal_scipy_stats(dist):
     """Beta and triangular quantiles computed without scipy.stats give its values.
 
     A Beta's quantile must also invert its CDF. Where scipy.stats' own Beta quantile does not
-    (for Beta(0.5, 2) far in the lower tail, u below ~1e-8), ours is compared with the CDF only.
+    (for Beta(0.5, 2) far in the lower tail, u below ~1e-8), ours is checked against the CDF only.
     """
     from pydantic import TypeAdapter
     from scipy import special, stats
@@ -341,7 +341,8 @@ def test_distribution_quantiles_equal_scipy_stats(dist):
         accurate = inverts(q_stats)
         assert accurate[1 + 2 * k.size:].all()  # scipy.stats is right on every random draw
         want = lo + (hi - lo) * q_stats
-        np.testing.assert_array_equal(got[accurate], want[accurate])
+        # equal here; other SciPy releases differ in the last bits (1.14: up to 2e-15)
+        np.testing.assert_allclose(got[accurate], want[accurate], rtol=1e-13, atol=0)
     else:
         c = (dist["mode"] - dist["low"]) / (dist["high"] - dist["low"])
         want = stats.triang.ppf(u, c, loc=dist["low"], scale=dist["high"] - dist["low"])
