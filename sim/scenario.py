@@ -185,9 +185,9 @@ def _beta_ppf(u, a, b):
     accurate: for Beta(0.5, 2) below u ~1e-8 its values miss the CDF by up to 96%. A test
     compares the two and checks the inversion.
 
-    Where its root finding gives up (u below ~1e-290, which no sampler here
-    produces), the value comes from the ufunc behind ``scipy.stats``. Neither call imports
-    ``scipy.stats`` (~0.6 s a process) unless a SciPy version lacks that ufunc.
+    Where its root finding gives up (u below ~1e-290, which no sampler here produces), the value
+    comes from the ufunc behind ``scipy.stats``. Neither call imports ``scipy.stats`` (~0.6 s a
+    process) unless a SciPy version lacks that ufunc.
     """
     from scipy.special import betaincinv
     u = np.asarray(u, dtype=np.float64)
