@@ -405,7 +405,7 @@ def _order_statistics(reader: _ColumnReader, ranks: list[int], lo: float, hi: fl
     A column the reader already keeps in memory (``OUTCOME_CACHE_VALUES``) is partitioned
     instead (``numpy.partition``: the same values, without the passes).
     """
-    kept = reader.kept() if hasattr(reader, "kept") else None
+    kept = reader.kept()
     if kept is not None:  # the column is in memory already: select the ranks directly
         values = np.concatenate(kept) if kept else np.empty(0)
         wanted = sorted(set(ranks))
@@ -518,6 +518,10 @@ class PooledReader:
     def chunks(self):
         for reader in self.readers:
             yield from reader.chunks()
+
+    def kept(self) -> None:
+        """A pooled column is never kept in memory as one (its order statistics take passes)."""
+        return None
 
 
 def column_histogram(reader: _ColumnReader, edges: np.ndarray, transform=None) -> np.ndarray:
