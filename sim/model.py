@@ -158,10 +158,11 @@ class DrawdownModel(mesa.Model):
 
     # ------------------------------------------------------------------ readings across groups
     def militia_attacks_total(self) -> np.ndarray:
-        """Militia attacks on US forces this month, all groups (read-only, valid this month).
+        """Militia attacks on US forces this month, all groups.
 
         Summed once a month: the United States reads it twice and the bookkeeping twice. The
-        militias' phase sets the attacks before anyone reads them.
+        militias' phase sets the attacks before anyone reads them. Every caller gets the same
+        array, so none may write to it; next month's is a new array, so an old one stays valid.
         """
         if self._attacks_month != self.month:
             self._attacks_total = _total(g.attacks for g in self.militias)
