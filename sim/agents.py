@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Agent
 
-from .kernels import clip, kernel, poisson_minus_rates, poisson_search, relax
+from .kernels import clip, kernel, poisson_minus_rates, poisson_search, relax, standard_normals
 from .levers import Retaliation
 from .parameters import per_run
 
@@ -653,7 +653,7 @@ class ISIS(Agent):
 
     def step(self):
         """ISIS's month: feel CT pressure, cross from Syria, grow or shrink."""
-        z = self.stream.standard_normal(out=self.draws)
+        z = standard_normals(self.stream, self.draws)
         self.counter_terrorism_pressure()
         self.cross_from_syria()
         self.grow_in_iraq(z[0])

@@ -308,6 +308,31 @@ def test_model_outcomes_unchanged_by_the_fast_poisson(monkeypatch):
     np.testing.assert_array_equal(fast.trajectories, slow.trajectories)
 
 
+@pytest.mark.parametrize("shape", [(5,), (2, 1023), (2, 1024), (2, 10_000), (3, 4097)])
+def test_compiled_normals_are_numpys_normals_and_leave_the_same_generator_state(shape):
+    """``standard_normals`` (compiled from COMPILED_NORMALS_FROM values) draws numpy's values."""
+    from sim.kernels import standard_normals
+    ours, numpys = (np.random.default_rng(np.random.SeedSequence(11)) for _ in range(2))
+    for _ in range(3):  # consecutive fills: the state after one is where the next starts
+        got = standard_normals(ours, np.empty(shape))
+        np.testing.assert_array_equal(got, numpys.standard_normal(shape))
+    assert ours.bit_generator.state == numpys.bit_generator.state
+    strided = np.empty((shape[-1], 2))[:, 0]  # not contiguous: refused, as numpy refuses it
+    with pytest.raises(ValueError, match="contiguous"):
+        standard_normals(ours, strided)
+
+
+def test_model_outcomes_unchanged_by_the_compiled_normals(monkeypatch):
+    import sim.agents as agents
+    sc = load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=18)
+    fast = engine.run_block(sc, 3, 0, keep_trajectories=True)  # a full block: the compiled fill
+    monkeypatch.setattr(agents, "standard_normals", lambda stream, out: stream.standard_normal(out=out))
+    slow = engine.run_block(sc, 3, 0, keep_trajectories=True)
+    for name, col in fast.columns.items():
+        np.testing.assert_array_equal(col, slow.columns[name], err_msg=name)
+    np.testing.assert_array_equal(fast.trajectories, slow.trajectories)
+
+
 @pytest.mark.parametrize("dist", [{"dist": "beta", "a": 4, "b": 4},
                                   {"dist": "beta", "a": 0.5, "b": 2, "low": -1, "high": 3},
                                   {"dist": "triangular", "low": 2, "mode": 3, "high": 7},
