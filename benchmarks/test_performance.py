@@ -17,7 +17,9 @@ import numpy as np
 import pytest
 
 import sim
+import sim.agents as agents
 import sim.engine as engine
+from sim.kernels import standard_normals
 from sim.model import DrawdownModel, batch_run_seeds
 from sim.paths import scenarios_dir
 
@@ -27,70 +29,77 @@ MEMORY = "Peak memory (child process: all that iraqsim run writes, plots include
 SCALING = "Scaling with local worker processes"
 
 
-def _throughput(benchmark, baseline, runs, rounds, tmp_path, **kw):
-    """Run ``runs`` replicas ``rounds`` times; return (best wall s, best CPU s) of one job."""
-    cpu = []
-
-    def job():
-        t = time.process_time()
-        sim.run(baseline, runs=runs, seed=1, progress=False, stream_to=tmp_path, **kw)
-        cpu.append(time.process_time() - t)
-
-    benchmark.pedantic(job, rounds=rounds, iterations=1, warmup_rounds=0)
-    return benchmark.stats.stats.min, min(cpu)
-
-
-@pytest.mark.parametrize("runs", [1_000, 10_000,
-                                  pytest.param(100_000, marks=pytest.mark.large),
-                                  pytest.param(1_000_000, marks=pytest.mark.large)])
-def test_throughput(benchmark, perf, baseline, runs, tmp_path):
-    sim.run(baseline, runs=8, seed=1, progress=False)  # warm up imports
-    wall, cpu = _throughput(benchmark, baseline, runs, 3 if runs <= 100_000 else 1, tmp_path)
-    run_months = runs * baseline.horizon_months
-    perf.record(THROUGHPUT, f"{runs:,} runs", seconds=wall, run_months_per_s=run_months / wall,
-                per_CPU_second=run_months / cpu,
-                note=f"one block of {engine.BLOCK_SIZE:,} is the minimum job" if runs < engine.BLOCK_SIZE else "")
-
-
-@pytest.mark.parametrize("runs", [pytest.param(100_000, marks=pytest.mark.large), 20_000])
-def test_throughput_without_quantile_bands(benchmark, perf, baseline, runs, tmp_path):
-    if not perf.quick and runs != 100_000:
-        pytest.skip("the full table measures 100,000 runs")
-    wall, cpu = _throughput(benchmark, baseline, runs, 3, tmp_path, keep_trajectories=False)
-    run_months = runs * baseline.horizon_months
-    perf.record(THROUGHPUT, f"{runs:,} runs, outcomes only", seconds=wall,
-                run_months_per_s=run_months / wall, per_CPU_second=run_months / cpu,
-                note="keep_trajectories=False: no per-month bands")
-
-
-#: Rounds of the interleaved ratio measurements (each keeps its best round).
+#: Rounds of the interleaved measurements (each job keeps its best round).
 RATIO_ROUNDS = 5
 
 
-def _best_interleaved(rounds: int, jobs: dict) -> dict:
+def _best_interleaved(rounds: int, jobs: dict, wall: dict | None = None) -> dict:
     """Run each job once per round, in turn, and keep each one's smallest CPU time (seconds).
 
     On a shared machine the speed drifts by tens of percent over minutes; alternating the jobs
     and taking each one's best makes a ratio of two of them far steadier than timing one job now
-    and the other minutes later.
+    and the other minutes later. ``wall``, if given, receives each job's smallest wall-clock time.
     """
     best = {name: float("inf") for name in jobs}
     for _ in range(rounds):
         for name, job in jobs.items():
-            t = time.process_time()
+            t, w = time.process_time(), time.perf_counter()
             job()
             best[name] = min(best[name], time.process_time() - t)
+            if wall is not None:
+                wall[name] = min(wall.get(name, float("inf")), time.perf_counter() - w)
     return best
+
+
+def _job(baseline, runs, tmp_path, **kw):
+    return lambda: sim.run(baseline, runs=runs, seed=1, progress=False, stream_to=tmp_path, **kw)
+
+
+def _record_throughput(perf, baseline, label, runs, cpu, wall, note=""):
+    run_months = runs * baseline.horizon_months
+    perf.record(THROUGHPUT, label, seconds=wall, run_months_per_s=run_months / wall,
+                per_CPU_second=run_months / cpu, note=note)
+
+
+def test_throughput(benchmark, perf, baseline, tmp_path):
+    """Jobs of 1,000 to 100,000 runs, with quantile bands and (the largest) outcomes only.
+
+    The sizes take turns, ``RATIO_ROUNDS`` rounds, and each keeps its best round, as the ratios
+    below do: one size timed now and the next a minute later would differ by the machine's drift.
+    """
+    largest = 20_000 if perf.quick else 100_000
+    sizes = [1_000, 10_000] + ([] if perf.quick else [largest])
+    jobs = {runs: _job(baseline, runs, tmp_path) for runs in sizes}
+    jobs["outcomes only"] = _job(baseline, largest, tmp_path, keep_trajectories=False)
+    sim.run(baseline, runs=8, seed=1, progress=False)  # warm up imports
+    wall = {}
+    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS, jobs,
+                                                       wall), rounds=1, iterations=1)
+    for runs in sizes:
+        _record_throughput(perf, baseline, f"{runs:,} runs", runs, best[runs], wall[runs],
+                           note=f"one block of {engine.BLOCK_SIZE:,} is the minimum job"
+                           if runs < engine.BLOCK_SIZE else "")
+    _record_throughput(perf, baseline, f"{largest:,} runs, outcomes only", largest,
+                       best["outcomes only"], wall["outcomes only"],
+                       note="keep_trajectories=False: no per-month bands")
+
+
+@pytest.mark.large
+def test_throughput_at_a_million_runs(benchmark, perf, baseline, tmp_path):
+    """One job of 1,000,000 runs (one round: ~15 s)."""
+    wall = {}
+    best = benchmark.pedantic(_best_interleaved, args=(1, {1_000_000: _job(baseline, 1_000_000,
+                                                                          tmp_path)}, wall),
+                              rounds=1, iterations=1)
+    _record_throughput(perf, baseline, "1,000,000 runs", 1_000_000, best[1_000_000],
+                       wall[1_000_000])
 
 
 def _engine_jobs(perf, baseline, tmp_path) -> tuple[int, dict]:
     """The engine jobs a ratio is taken against: (runs, {"bands": job, "outcomes only": job})."""
     runs = 20_000 if perf.quick else 100_000
-
-    def job(keep):
-        return lambda: sim.run(baseline, runs=runs, seed=1, progress=False, stream_to=tmp_path,
-                               keep_trajectories=keep)
-    return runs, {"bands": job(True), "outcomes only": job(False)}
+    return runs, {"bands": _job(baseline, runs, tmp_path),
+                  "outcomes only": _job(baseline, runs, tmp_path, keep_trajectories=False)}
 
 
 def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
@@ -114,8 +123,15 @@ def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
     perf.record(RATIOS, "mesa batch_run, one replica per model", run_months_per_CPU_s=rate,
                 engine_is=_times(engine_rate / rate, "faster"),
                 outcomes_only_engine_is=_times(bare_rate / rate, "faster"),
-                note=f"{replicas} replicas, collect=True; engine: {runs:,} runs; "
-                     f"best of {1 if perf.quick else RATIO_ROUNDS}, interleaved")
+                note=f"{replicas} replicas, collect=True; "
+                     f"{_engine_note(runs, engine_rate, bare_rate, perf)}")
+
+
+def _engine_note(runs: int, engine_rate: float, bare_rate: float, perf) -> str:
+    """What a ratio row's engine side ran at (its rounds are the ratio's, not the table's above)."""
+    return (f"engine: {runs:,} runs at {engine_rate / 1e6:.2f} M run-months per CPU s with bands, "
+            f"{bare_rate / 1e6:.2f} M outcomes only; best of {1 if perf.quick else RATIO_ROUNDS}, "
+            "interleaved")
 
 
 def _times(ratio: float, word: str) -> str:
@@ -126,7 +142,9 @@ def _times(ratio: float, word: str) -> str:
 
 
 def _record_draws(scenario, seed=1, block=0):
-    """The calls an actual block makes on its random streams: (method, size) in order."""
+    """The draws an actual block makes on its random streams, in order: ``(draw, args,
+    kwargs)``, each ``draw(generator, *args, **kwargs)`` replaying one call the way the model
+    makes it (a Generator method, or the compiled normals of ``sim.kernels.standard_normals``)."""
     calls = []
 
     class Recorder:
@@ -137,9 +155,13 @@ def _record_draws(scenario, seed=1, block=0):
             method = getattr(self._gen, name)
 
             def draw(*args, **kwargs):
-                calls.append((name, args, kwargs))
+                calls.append((getattr(np.random.Generator, name), args, kwargs))
                 return method(*args, **kwargs)
             return draw
+
+    def recorded_normals(stream, out):
+        calls.append((standard_normals, (out,), {}))
+        return standard_normals(stream._gen, out)
 
     params = scenario.sample_parameters(engine.BLOCK_SIZE, seed, block)
     model = DrawdownModel(scenario, n_runs=engine.BLOCK_SIZE, params=params,
@@ -147,7 +169,11 @@ def _record_draws(scenario, seed=1, block=0):
     for agent in model.agents:
         if hasattr(agent, "stream"):
             agent.stream = Recorder(agent.stream)
-    model.run()
+    agents.standard_normals = recorded_normals
+    try:
+        model.run()
+    finally:
+        agents.standard_normals = standard_normals
     model.release()
     return calls
 
@@ -165,8 +191,8 @@ def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
                 ss = np.random.SeedSequence(entropy=1, spawn_key=(0, 1, zlib.crc32(name.encode())))
                 np.random.default_rng(ss).random(engine.BLOCK_SIZE)
             gen = np.random.default_rng(np.random.SeedSequence(entropy=1, spawn_key=(0, 0)))
-            for method, args, kwargs in calls:
-                getattr(gen, method)(*args, **kwargs)
+            for draw, args, kwargs in calls:
+                draw(gen, *args, **kwargs)
 
     runs, jobs = _engine_jobs(perf, baseline, tmp_path)
     best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS,
@@ -178,8 +204,8 @@ def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
     perf.record(RATIOS, "random-number floor (draws only)", run_months_per_CPU_s=floor,
                 engine_is=_times(floor / engine_rate, "slower"),
                 outcomes_only_engine_is=_times(floor / bare_rate, "slower"),
-                note=f"{len(calls)} draw calls per block; engine: {runs:,} runs; "
-                     f"best of {1 if perf.quick else RATIO_ROUNDS}, interleaved")
+                note=f"{len(calls)} draw calls per block; "
+                     f"{_engine_note(runs, engine_rate, bare_rate, perf)}")
 
 
 MEMORY_SCRIPT = """
