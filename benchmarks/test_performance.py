@@ -30,7 +30,7 @@ SCALING = "Scaling with local worker processes"
 
 
 #: Rounds of the interleaved measurements (each job keeps its best round).
-RATIO_ROUNDS = 5
+ROUNDS = 5
 
 
 def _best_interleaved(rounds: int, jobs: dict, wall: dict | None = None) -> dict:
@@ -64,7 +64,7 @@ def _record_throughput(perf, baseline, label, runs, cpu, wall, note=""):
 def test_throughput(benchmark, perf, baseline, tmp_path):
     """Jobs of 1,000 to 100,000 runs, with quantile bands and (the largest) outcomes only.
 
-    The sizes take turns, ``RATIO_ROUNDS`` rounds, and each keeps its best round, as the ratios
+    The sizes take turns, ``ROUNDS`` rounds, and each keeps its best round, as the ratios
     below do: one size timed now and the next a minute later would differ by the machine's drift.
     """
     largest = 20_000 if perf.quick else 100_000
@@ -73,7 +73,7 @@ def test_throughput(benchmark, perf, baseline, tmp_path):
     jobs["outcomes only"] = _job(baseline, largest, tmp_path, keep_trajectories=False)
     sim.run(baseline, runs=8, seed=1, progress=False)  # warm up imports
     wall = {}
-    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS, jobs,
+    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else ROUNDS, jobs,
                                                        wall), rounds=1, iterations=1)
     for runs in sizes:
         _record_throughput(perf, baseline, f"{runs:,} runs", runs, best[runs], wall[runs],
@@ -104,7 +104,7 @@ def _engine_jobs(perf, baseline, tmp_path) -> tuple[int, dict]:
 
 def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
     """The same model, one replica per model, through ``mesa.batch_run``; interleaved with the
-    engine's 100,000-run jobs, best of ``RATIO_ROUNDS`` rounds each."""
+    engine's 100,000-run jobs, best of ``ROUNDS`` rounds each."""
     replicas = 5 if perf.quick else 40
     seeds, seeding = batch_run_seeds(range(replicas))
     params = {"scenario": [baseline], "n_runs": 1, "collect": True, **seeds}
@@ -114,7 +114,7 @@ def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
                        max_steps=10 * baseline.horizon_months, display_progress=False, **seeding)
 
     runs, jobs = _engine_jobs(perf, baseline, tmp_path)
-    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS,
+    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else ROUNDS,
                                                        {**jobs, "batch_run": batch}),
                               rounds=1, iterations=1)
     months = baseline.horizon_months
@@ -130,7 +130,7 @@ def test_against_mesa_batch_run(benchmark, perf, baseline, tmp_path):
 def _engine_note(runs: int, engine_rate: float, bare_rate: float, perf) -> str:
     """What a ratio row's engine side ran at (its rounds are the ratio's, not the table's above)."""
     return (f"engine: {runs:,} runs at {engine_rate / 1e6:.2f} M run-months per CPU s with bands, "
-            f"{bare_rate / 1e6:.2f} M outcomes only; best of {1 if perf.quick else RATIO_ROUNDS}, "
+            f"{bare_rate / 1e6:.2f} M outcomes only; best of {1 if perf.quick else ROUNDS}, "
             "interleaved")
 
 
@@ -180,7 +180,7 @@ def _record_draws(scenario, seed=1, block=0):
 
 def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
     """Only draw the random numbers a block uses (parameter samples and the model's draws);
-    interleaved with the engine's 100,000-run jobs, best of ``RATIO_ROUNDS`` rounds each."""
+    interleaved with the engine's 100,000-run jobs, best of ``ROUNDS`` rounds each."""
     calls = _record_draws(baseline)
     names = sorted(baseline.uncertain_parameters())
     blocks = 10
@@ -195,7 +195,7 @@ def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
                 draw(gen, *args, **kwargs)
 
     runs, jobs = _engine_jobs(perf, baseline, tmp_path)
-    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else RATIO_ROUNDS,
+    best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else ROUNDS,
                                                        {**jobs, "floor": draw_only}),
                               rounds=1, iterations=1)
     months = baseline.horizon_months

@@ -80,6 +80,7 @@ def standard_normals(stream: np.random.Generator, out: np.ndarray) -> np.ndarray
 
 @njit(**COMPILE)
 def _fill_standard_normals(stream, flat):  # pragma: no cover - compiled
+    """numba's ``Generator.standard_normal``, value by value into ``flat`` (numpy's order)."""
     for i in range(flat.size):
         flat[i] = stream.standard_normal()
 
