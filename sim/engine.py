@@ -248,9 +248,12 @@ def _dask_client(address: str, workers: int):
     if address == "local":
         n = workers if workers > 1 else max(1, os.cpu_count() or 1)
         # quiet: its workers log a cancelled warm-up or a heartbeat to a closed scheduler as they
-        # stop; a failure that matters reaches this process as the exception of a block
+        # stop; a failure that matters reaches this process as the exception of a block. Without
+        # a dashboard the scheduler still serves HTTP (health checks), by default on port 8787,
+        # and warns on stderr when another cluster holds it: a free port on this machine instead.
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL)
+                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         return Client(cluster), cluster
     try:
         return Client(address, timeout="10s"), None

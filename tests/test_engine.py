@@ -226,15 +226,24 @@ def test_cli_bad_dask_address_one_line_exit_2_nothing_written(tmp_path, capsys):
 
 
 def test_quiet_dask_local_job_prints_nothing_even_when_it_ends_before_the_workers_warm_up(tmp_path):
-    """Cancelled warm-up tasks at shutdown made the workers log warnings on stderr."""
+    """Cancelled warm-up tasks at shutdown made the workers log warnings on stderr, and so did the
+    scheduler's HTTP server when another cluster held its default port (8787, held here)."""
+    import socket
     import subprocess
     import sys
     pytest.importorskip("distributed")
     short = tmp_path / "short.yaml"
     short.write_text(f"name: short\nextends: {scenarios_dir() / 'baseline.yaml'}\nhorizon_months: 3\n")
-    done = subprocess.run([sys.executable, "-m", "sim", "run", str(short), "--runs", str(2 * engine.BLOCK_SIZE),
-                           "--dask", "local", "--workers", "2", "--quiet", "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300)
+    with socket.socket() as busy:
+        try:
+            busy.bind(("0.0.0.0", 8787))
+            busy.listen()
+        except OSError:  # already held by another process: the same case
+            pass
+        done = subprocess.run([sys.executable, "-m", "sim", "run", str(short), "--runs",
+                               str(2 * engine.BLOCK_SIZE), "--dask", "local", "--workers", "2",
+                               "--quiet", "--out", str(tmp_path / "out")],
+                              capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr[-2000:]
     assert (tmp_path / "out" / "outcomes.parquet").is_file()
 
