@@ -155,6 +155,17 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
     return big
 
 
+@njit(inline="always", **COMPILE)
+def _bin(s, zero, top):  # pragma: no cover - compiled
+    """The bin of the float32 coordinate ``s``: its whole part, clipped to ``zero`` (float32 0)
+    and ``top`` (the last bin, float32); a NaN goes to bin 0."""
+    if not s >= zero:
+        s = zero
+    if s > top:
+        s = top
+    return int(s)
+
+
 @njit(**COMPILE)
 def histogram_month(coords, values, log, shift, scale, bins, month, months, acc, sums, mins,
                     maxs):  # pragma: no cover - compiled
@@ -185,6 +196,8 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
     variables, runs = coords.shape
     top = np.float32(bins - 1)
     zero = np.float32(0)
+    first = np.empty(variables, np.int64)  # each variable's lowest and highest bin touched
+    last = np.empty(variables, np.int64)
     for i in range(variables):
         base = i * bins
         shift_i, scale_i, log_i = shift[i], scale[i], log[i]
@@ -196,11 +209,7 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
         for r in range(runs):
             x = np.float32(row[r])
             s = (coords[i, r] - shift_i) * scale_i if log_i else x * scale_i - shift_i
-            if not s >= zero:
-                s = zero
-            if s > top:
-                s = top
-            b = base + int(s)
+            b = base + _bin(s, zero, top)
             v = np.float64(x)
             acc[b, 0] += 1.0
             acc[b, 1] += v
@@ -212,22 +221,31 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
         sums[i, month] = month_sum
         mins[i, month] = np.float32(np.nan) if nan else low
         maxs[i, month] = np.float32(np.nan) if nan else high
+        # A linear variable's bins run from its minimum's to its maximum's (the map is monotone
+        # and computed as in the loop); a log variable's coordinates come from numpy's log, so
+        # its whole row is scanned, as is a row with a NaN (binned at 0).
+        if log_i or nan:
+            first[i], last[i] = base, base + bins - 1
+        else:
+            first[i] = base + _bin(low * scale_i - shift_i, zero, top)
+            last[i] = base + _bin(high * scale_i - shift_i, zero, top)
     filled = 0
-    for b in range(acc.shape[0]):
-        if acc[b, 0]:
-            filled += 1
+    for i in range(variables):
+        for b in range(first[i], last[i] + 1):
+            if acc[b, 0]:
+                filled += 1
     index = np.empty(filled, dtype=np.int32)  # int32: a part crosses process boundaries
     count = np.empty(filled, dtype=np.int32)
     total = np.empty(filled)
     square = np.empty(filled)
     k = 0
-    for b in range(acc.shape[0]):
-        if acc[b, 0]:
-            i = b // bins
-            index[k] = (i * months + month) * bins + b - i * bins
-            count[k], total[k], square[k] = int(acc[b, 0]), acc[b, 1], acc[b, 2]
-            acc[b, 0], acc[b, 1], acc[b, 2] = 0.0, 0.0, 0.0
-            k += 1
+    for i in range(variables):
+        for b in range(first[i], last[i] + 1):
+            if acc[b, 0]:
+                index[k] = (i * months + month) * bins + b - i * bins
+                count[k], total[k], square[k] = int(acc[b, 0]), acc[b, 1], acc[b, 2]
+                acc[b, 0], acc[b, 1], acc[b, 2] = 0.0, 0.0, 0.0
+                k += 1
     return index, count, total, square
 
 
