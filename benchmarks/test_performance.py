@@ -29,8 +29,10 @@ MEMORY = "Peak memory (child process: all that iraqsim run writes, plots include
 SCALING = "Scaling with local worker processes"
 
 
-#: Rounds of the interleaved measurements (each job keeps its best round).
-ROUNDS = 5
+#: Rounds of the interleaved measurements (each job keeps its best round). With 5, the
+#: ``batch_run`` ratio of the same code read 821-1,310x across three full runs (round 10): each
+#: side's best had too few chances to land in a quiet moment of the host. 10 rounds add ~40 s.
+ROUNDS = 10
 
 
 def _best_interleaved(rounds: int, jobs: dict, wall: dict | None = None) -> dict:
