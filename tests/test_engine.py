@@ -150,7 +150,8 @@ def test_a_running_dask_scheduler_by_address_gives_the_same_outcomes(short_basel
     monkeypatch.setattr(engine, "WORK_WHILE_WORKERS_START", False)
     monkeypatch.setattr(summary, "EXACT_BUDGET_BYTES", 1024)  # histogram parts, from scratch arrays
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=None,  # nor port 8787 (a second run's)
+                                  scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster:
         res = engine.run(short_baseline, runs=3 * B, seed=7, stream_to=tmp_path, progress=False,
                          dask=cluster.scheduler_address)
         assert cluster.scheduler_address.startswith("tcp://")
