@@ -221,14 +221,15 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
         sums[i, month] = month_sum
         mins[i, month] = np.float32(np.nan) if nan else low
         maxs[i, month] = np.float32(np.nan) if nan else high
-        # A linear variable's bins run from its minimum's to its maximum's (the map is monotone
-        # and computed as in the loop); a log variable's coordinates come from numpy's log, so
-        # its whole row is scanned, as is a row with a NaN (binned at 0).
+        # A linear variable's bins lie between its minimum's and its maximum's (the map is
+        # monotone and computed as in the loop); a log variable's coordinates come from numpy's
+        # log, so its whole row is scanned, as is a row with a NaN (binned at 0).
         if log_i or nan:
             first[i], last[i] = base, base + bins - 1
         else:
-            first[i] = base + _bin(low * scale_i - shift_i, zero, top)
-            last[i] = base + _bin(high * scale_i - shift_i, zero, top)
+            b_low = _bin(low * scale_i - shift_i, zero, top)
+            b_high = _bin(high * scale_i - shift_i, zero, top)
+            first[i], last[i] = base + min(b_low, b_high), base + max(b_low, b_high)
     filled = 0
     for i in range(variables):
         for b in range(first[i], last[i] + 1):

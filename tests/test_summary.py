@@ -250,6 +250,25 @@ def reference_histogram_part(traj, names):
     return [np.concatenate(a) for a in (bins, counts, sums, squares)]
 
 
+def test_compiled_binning_collects_every_bin_of_a_decreasing_map():
+    """The scan for non-empty bins covers a linear variable's bins from its minimum's to its
+    maximum's, in either order: here the map runs from bin BINS - 1 down to 0 as values grow."""
+    from sim.kernels import histogram_month
+    x = np.random.default_rng(5).random(3000) * 10.0
+    scale, shift = np.float32(-BINS / 10.0), np.float32(-BINS)
+    coords = np.clip(x.astype(np.float32) * scale - shift, 0, BINS - 1).astype(np.intp)
+    want = np.bincount(coords, minlength=BINS)
+    acc = np.zeros((BINS, 3))
+    sums, mins, maxs = np.zeros((1, 1)), np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32)
+    index, count, total, _ = histogram_month(np.zeros((1, x.size), np.float32), (x,),
+                                             np.array([False]), np.array([shift]),
+                                             np.array([scale]), BINS, 0, 1, acc, sums, mins, maxs)
+    np.testing.assert_array_equal(index, np.flatnonzero(want))
+    np.testing.assert_array_equal(count, want[want > 0])
+    assert total.sum() == pytest.approx(x.astype(np.float32).sum(dtype=np.float64))
+    assert not acc.any()  # every bin collected is cleared for the next month
+
+
 @pytest.mark.parametrize("runs", [slice(None), slice(0, 777)])
 def test_compiled_binning_is_bit_identical_to_bincount(model_block, runs):
     traj = model_block.copy()[:, :, runs]  # a strided view for the short slice, as run_block passes
