@@ -209,7 +209,9 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
         for r in range(runs):
             x = np.float32(row[r])
             s = (coords[i, r] - shift_i) * scale_i if log_i else x * scale_i - shift_i
-            b = base + _bin(s, zero, top)
+            # unsigned: numba checks a signed index for wrapping around (5 instructions of
+            # ~26 a value here, ~9% of the binning; docs/performance.md, round 12)
+            b = np.uint64(base + _bin(s, zero, top))
             v = np.float64(x)
             acc[b, 0] += 1.0
             acc[b, 1] += v
@@ -254,7 +256,7 @@ def histogram_month(coords, values, log, shift, scale, bins, month, months, acc,
 def histogram_merge(bins, counts, sums, squares, hist, hist_sums, hist_squares):  # pragma: no cover - compiled
     """Add a block's non-empty bins (flat indices ``bins``, each once) into the job's histograms."""
     for k in range(bins.size):
-        b = bins[k]
+        b = np.uint64(bins[k])  # unsigned: no check for a negative index (as above)
         hist[b] += counts[k]
         hist_sums[b] += sums[k]
         hist_squares[b] += squares[k]
