@@ -176,8 +176,15 @@ class LogNormal(_Dist):
         return (0.0, np.inf)
 
 
-def _beta_ppf(u, a, b):
-    """The Beta(a, b) quantile of ``u`` in [0, 1]: ``scipy.special.betaincinv`` (Boost's).
+#: The Beta quantile by table (``_beta_ppf``): equal intervals of u, and how near Boost's
+#: quantile (in its units in the last place) an interval's interpolant must come at five points
+#: inside it for the table to be used there.
+BETA_TABLE_INTERVALS = 1024
+BETA_TABLE_ULPS = 8
+
+
+def _beta_boost(u, a, b):
+    """The Beta(a, b) quantile of ``u`` in [0, 1] by ``scipy.special.betaincinv`` (Boost's).
 
     ``scipy.stats.beta.ppf`` wraps the same Boost routine in another ufunc (other settings), at
     the same speed (~0.8 µs a value here). Wherever it is accurate it gives the same values
@@ -201,6 +208,73 @@ def _beta_ppf(u, a, b):
             quantile = beta.ppf
         q[lost] = quantile(u[lost], float(a), float(b))
     return q
+
+
+def _beta_horner(coefficients, j, t):
+    """The interpolant of interval ``j`` at ``t`` in [0, 1]: its value at 0 plus a quintic in t
+    (the rounding falls on the small increment, not on the quantile)."""
+    c = coefficients[j]
+    rise = c[:, 5] * t
+    for k in (4, 3, 2, 1):
+        rise += c[:, k]
+        rise *= t
+    return c[:, 0] + rise
+
+
+@functools.lru_cache(maxsize=64)
+def _beta_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval of u: the coefficients of the quintic matching Boost's quantile and its exact
+    first and second derivatives at both ends, and whether it is used (``_beta_ppf``).
+
+    Built once per process and (a, b) (~5 ms: Boost's quantile at 6,145 points). The derivatives
+    of the quantile q(u) follow from the density f: q' = 1/f(q), q'' = -q'^2 f'(q)/f(q). Where
+    they are not finite (the ends, for most shapes) the interval is not used.
+    """
+    from scipy.special import betaln
+    n = BETA_TABLE_INTERVALS
+    q = _beta_boost(np.arange(n + 1) / n, a, b)
+    with np.errstate(all="ignore"):
+        slope = np.exp(betaln(a, b) - (a - 1) * np.log(q) - (b - 1) * np.log1p(-q)) / n
+        bend = -slope * slope * ((a - 1) / q - (b - 1) / (1 - q))
+        y0, y1, d0, d1, s0, s1 = q[:-1], q[1:], slope[:-1], slope[1:], bend[:-1], bend[1:]
+        rise = y1 - y0
+        coefficients = np.column_stack([
+            y0, d0, s0 / 2,
+            10 * rise - 6 * d0 - 4 * d1 - (3 * s0 - s1) / 2,
+            -15 * rise + 8 * d0 + 7 * d1 + (3 * s0 - 2 * s1) / 2,
+            6 * rise - 3 * (d0 + d1) - (s0 - s1) / 2])
+        used = np.isfinite(coefficients).all(axis=1)
+        intervals = np.arange(n)
+        for t in (0.125, 0.25, 0.5, 0.75, 0.875):
+            want = _beta_boost((intervals + t) / n, a, b)
+            got = _beta_horner(coefficients, intervals, np.full(n, t))
+            used &= np.abs(got - want) <= BETA_TABLE_ULPS * np.spacing(want)
+    coefficients[~used] = 0.0
+    return coefficients, used
+
+
+def _beta_ppf(u, a, b):
+    """The Beta(a, b) quantile of ``u`` in [0, 1], within a few units in the last place of Boost's.
+
+    Boost's inverse (``_beta_boost``) costs ~0.7 µs a value, ~5% of a block of the baseline. Here
+    ``u`` falls in one of ``BETA_TABLE_INTERVALS`` equal intervals, and its quantile is that
+    interval's quintic interpolant (``_beta_table``): ~0.1 µs a value. An interval whose
+    interpolant strays more than ``BETA_TABLE_ULPS`` from Boost's quantile at five points inside
+    it (the steep tails), or whose derivatives are not finite (the ends), uses Boost's. A value
+    depends only on ``u``, ``a`` and ``b``, so runs stay reproducible wherever they are computed.
+    Tests compare with Boost and with ``scipy.stats`` and check the inversion of the CDF.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    flat = u.reshape(-1)
+    coefficients, used = _beta_table(float(a), float(b))
+    n = BETA_TABLE_INTERVALS
+    scaled = flat * n  # exact: n is a power of two
+    j = np.clip(np.nan_to_num(scaled, nan=0.0), 0, n - 1).astype(np.intp)
+    q = _beta_horner(coefficients, j, scaled - j)
+    boost = ~used[j] | np.isnan(flat)
+    if boost.any():
+        q[boost] = _beta_boost(flat[boost], a, b)
+    return q.reshape(u.shape)
 
 
 class Beta(_Dist):

@@ -371,17 +371,41 @@ def test_distribution_quantiles_equal_scipy_stats(dist):
             tail = np.where(lower, u, 1 - u)
             return np.abs(cdf - tail) <= 1e-6 * tail
 
-        assert inverts(_beta_ppf(u, a, b)).all()
+        q = _beta_ppf(u, a, b)
+        assert inverts(q).all()
+        np.testing.assert_array_equal(got, lo + (hi - lo) * q)
+        # within a few units in the last place of Boost's quantile (the table, _beta_table)
+        boost = special.betaincinv(a, b, u)
+        assert (np.abs(q - boost) <= 32 * np.spacing(boost)).all()
         q_stats = stats.beta.ppf(u, a, b)
         accurate = inverts(q_stats)
         assert accurate[1 + 2 * k.size:].all()  # scipy.stats is right on every random draw
-        want = lo + (hi - lo) * q_stats
-        # equal here; other SciPy releases differ in the last bits (1.14: up to 2e-15)
-        np.testing.assert_allclose(got[accurate], want[accurate], rtol=1e-13, atol=0)
+        # other SciPy releases differ from 1.17 in the last bits (1.14: up to 2e-15)
+        np.testing.assert_allclose(q[accurate], q_stats[accurate], rtol=1e-13, atol=0)
     else:
         c = (dist["mode"] - dist["low"]) / (dist["high"] - dist["low"])
         want = stats.triang.ppf(u, c, loc=dist["low"], scale=dist["high"] - dist["low"])
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("a, b", [(4, 4), (0.5, 2), (2, 30)])
+def test_beta_quantile_table_is_used_and_agrees_with_boost(a, b):
+    """Most draws take the table's interpolant, not Boost's inverse, and land within a few units
+    in the last place of it; a value does not depend on the other values of its array."""
+    from scipy import special
+
+    from sim.scenario import BETA_TABLE_INTERVALS, _beta_ppf, _beta_table
+    _, used = _beta_table(float(a), float(b))
+    assert used.mean() > 0.7 and not used[0] and not used[-1]  # the ends: Boost
+    u = np.random.default_rng(5).random(20_000)
+    inside = used[(u * BETA_TABLE_INTERVALS).astype(int)]
+    q = _beta_ppf(u, a, b)
+    boost = special.betaincinv(a, b, u)
+    assert inside.mean() > 0.7
+    assert (np.abs(q - boost) <= 32 * np.spacing(boost)).all()
+    assert (q[inside] != boost[inside]).any()  # the table's own values, not Boost's
+    np.testing.assert_array_equal(q[::7], _beta_ppf(u[::7], a, b))
+    np.testing.assert_array_equal(_beta_ppf(u, 1, 1), u)  # the uniform: exact
 
 
 @pytest.mark.filterwarnings("ignore:Error in function boost")
