@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sim import load_scenario
-from sim.paths import scenarios_dir
+from sim.scenario.library import scenarios_dir
 
 _RESULTS: dict[str, list[tuple[str, dict]]] = {}
 

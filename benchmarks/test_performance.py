@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 
 import sim
-import sim.agents as agents
+import sim.model.actors as agents
 import sim.engine as engine
-from sim.kernels import standard_normals
+from sim.engine import blocks, executors, io
+from sim.model.kernels import standard_normals
 from sim.model import DrawdownModel, batch_run_seeds
-from sim.paths import scenarios_dir
+from sim.scenario.library import scenarios_dir
 
 THROUGHPUT = "Throughput (one process, baseline.yaml, 60 months, quantile bands on)"
 RATIOS = "Against the alternatives"
@@ -161,7 +162,7 @@ def _times(ratio: float, word: str) -> str:
 def _record_draws(scenario, seed=1, block=0):
     """The draws an actual block makes on its random streams, in order: ``(draw, args,
     kwargs)``, each ``draw(generator, *args, **kwargs)`` replaying one call the way the model
-    makes it (a Generator method, or the compiled normals of ``sim.kernels.standard_normals``)."""
+    makes it (a Generator method, or the compiled normals of ``sim.model.kernels.standard_normals``)."""
     calls = []
 
     class Recorder:
@@ -228,6 +229,7 @@ def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
 MEMORY_SCRIPT = """
 import json, sys, tempfile, time
 import sim
+from sim.reporting.save import write_into
 
 def kib(field):
     with open("/proc/self/status") as f:
@@ -241,7 +243,7 @@ before = kib("VmRSS")
 t = time.perf_counter()
 with tempfile.TemporaryDirectory() as folder:
     res = sim.run(sc, runs=runs, seed=1, stream_to=folder, progress=False, workers=workers)
-    res.write_into(folder)  # outcomes, quantile bands, summary, resolved scenario, plots
+    write_into(res, folder)  # outcomes, quantile bands, summary, resolved scenario, plots
 print(json.dumps({"before": before, "peak": kib("VmHWM"), "seconds": time.perf_counter() - t}))
 """
 
@@ -331,7 +333,7 @@ def test_block_size(benchmark, perf, baseline, monkeypatch):
     def rounds():
         for _ in range(2 if perf.quick else 3):
             for size in SIZES:
-                monkeypatch.setattr(engine, "BLOCK_SIZE", size)
+                monkeypatch.setattr(blocks, "BLOCK_SIZE", size)
                 engine.run_block(baseline, 1, 0, summary="histogram")  # warm this size's buffers
                 t = time.process_time()
                 for b in range(total // size):

@@ -86,7 +86,7 @@ def war_table() -> None:
 
 def backtest_narrative() -> None:
     """What the page says around the backtest table (median paths, decision timing)."""
-    from sim.backtest import backtest
+    from sim.validation.backtest import backtest
     for seed in (None, 1, 2):
         bt = backtest(runs=5000, seed=seed, progress=False)
         print(f"backtest seed {seed}: every target holds: {bt.all_hold}")

@@ -1,6 +1,6 @@
 """``python -m sim`` does the same as the ``iraqsim`` command."""
 import sys
 
-from .cli import main
+from sim.cli.main import main
 
 sys.exit(main())

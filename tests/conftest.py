@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.model import DrawdownModel
-from sim.outcomes import TRAJECTORY_VARIABLES
+from sim.model.outcomes import TRAJECTORY_VARIABLES
 from sim.scenario import Scenario, scenario_from_dict
 
 

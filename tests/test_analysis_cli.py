@@ -87,7 +87,8 @@ def test_sweep_gives_the_same_files_in_worker_processes(scenario_file, tmp_path,
     """Every (cell, block) goes to the workers (none computed here while they start), and the
     streamed cells give the same tables as a sweep in this process."""
     import sim.engine as engine
-    monkeypatch.setattr(engine, "WORK_WHILE_WORKERS_START", False)
+    from sim.engine import blocks, executors
+    monkeypatch.setattr(executors, "WORK_WHILE_WORKERS_START", False)
     runs = str(engine.BLOCK_SIZE + 500)  # two blocks a cell, the last one short
     for name, extra in (("here", []), ("workers", ["--workers", "2"])):
         assert main(["sweep", str(scenario_file), "--lever", "exit_month=0,12", "--runs", runs,
@@ -99,3 +100,18 @@ def test_sweep_gives_the_same_files_in_worker_processes(scenario_file, tmp_path,
     assert prov["executor"] == "processes:2"
     assert {"mesa", "numpy", "scipy", "python"} <= set(prov)
     assert not (tmp_path / "workers" / ".runs").exists()
+
+
+def test_library_errors_name_python_arguments_and_the_command_line_shows_options(scenario_file):
+    """``sweep(levers=...)`` says ``levers``; ``iraqsim sweep --lever`` says ``--lever``."""
+    import sim
+    from sim.analysis.discovery import discover
+    from sim.analysis.sweep import sweep
+    from sim.scenario.errors import ArgumentError
+    sc = sim.load_scenario(scenario_file)
+    with pytest.raises(ArgumentError) as caught:
+        sweep(sc, {"exit_mont": [0, 6]}, runs=10)
+    assert caught.value.argument == "levers" and str(caught.value).startswith("levers: exit_mont:")
+    with pytest.raises(ArgumentError) as caught:
+        discover(sc, alpha=0.9)
+    assert caught.value.argument == "alpha" and "--" not in str(caught.value)

@@ -10,7 +10,7 @@ import sim
 from sim.analysis.evaluate import evaluate
 from sim.analysis.lever_settings import apply_levers
 from sim.engine import BLOCK_SIZE
-from sim.outcomes import OUTCOME_COLUMNS
+from sim.model.outcomes import OUTCOME_COLUMNS
 from sim.scenario import ScenarioError, scenario_from_dict
 
 UNCERTAIN = {"isis.growth_rate": {"dist": "uniform", "low": 0.03, "high": 0.08},

@@ -110,8 +110,8 @@ def test_posterior_parameters_enter_through_their_marginals():
 
     from sim import load_scenario
     from sim.analysis.sensitivity import quantiles_to_parameters, uncertainty_problem
-    from sim.paths import scenarios_dir
-    from sim.scenario import FromPosterior, _posterior_table
+    from sim.scenario.library import scenarios_dir
+    from sim.scenario.distributions import FromPosterior, posterior_table
 
     sc = load_scenario(scenarios_dir() / "baseline.yaml")
     posterior = [k for k, v in sc.uncertain_parameters().items() if isinstance(v, FromPosterior)]
@@ -121,7 +121,7 @@ def test_posterior_parameters_enter_through_their_marginals():
     name = posterior[0]
     u = np.array([[0.05], [0.5], [0.95]])
     values = quantiles_to_parameters(sc, [name], u)[name].to_numpy()
-    column = _posterior_table("posterior.parquet")[name].to_numpy()
+    column = posterior_table("posterior.parquet")[name].to_numpy()
     assert np.all(np.diff(values) > 0)
     assert values[1] == np.median(column) or abs(values[1] - np.median(column)) < 1e-9
     assert column.min() <= values[0] and values[2] <= column.max()

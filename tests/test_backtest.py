@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from sim import cli
-from sim.backtest import (EPISODES, EpisodeRuns, Quantity, backtest, evaluate_target, load_episode,
-                          load_targets, month_label)
-from sim.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
-from sim.paths import seeds_dir
+from sim.validation.backtest import EpisodeRuns, backtest, evaluate_target, load_episode, month_label
+from sim.validation.targets import EPISODES, Quantity, load_targets
+from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
+from sim.scenario.library import seeds_dir
 from sim.scenario import ScenarioError
 
 RUNS = 500

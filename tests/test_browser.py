@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.paths import scenarios_dir
-from sim.report import build_report, write_report
+from sim.scenario.library import scenarios_dir
+from sim.reporting.report import build_report, write_report
 
 
 def _find_chromium() -> str | None:
@@ -98,7 +98,7 @@ def screenshot(html_path: Path, png: Path, width: int, height: int) -> Path:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("sim.engine.BLOCK_SIZE", 512)  # a small engine block keeps the test quick
+        mp.setattr("sim.engine.blocks.BLOCK_SIZE", 512)  # a small engine block keeps the test quick
         scenarios = [sim.load_scenario(scenarios_dir() / "baseline.yaml"),
                      sim.load_scenario(scenarios_dir() / "exercises" / "ex1_rapid.yaml")]
         comp = sim.compare(scenarios, runs=500, seed=5, progress=False)

@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from sim import cli
-from sim.backtest import EPISODES, history_dir
-from sim.calibrate import (PRIORS, abc_targets, calibrate, check_priors, plot_calibration,
+from sim.validation.backtest import EPISODES, history_dir
+from sim.validation.calibrate import (PRIORS, abc_targets, calibrate, check_priors, plot_calibration,
                            read_posterior_metadata, sample_prior)
 from sim.engine import BLOCK_SIZE
-from sim.parameters import PARAMETERS
-from sim.paths import scenarios_dir, seeds_dir
+from sim.model.parameters import PARAMETERS
+from sim.scenario.library import scenarios_dir, seeds_dir
 
 DRAWS = 2 * BLOCK_SIZE
 

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.outcomes import REQUIRED_OUTCOMES
-from sim.paths import scenarios_dir
+from sim.model.outcomes import REQUIRED_OUTCOMES
+from sim.scenario.library import scenarios_dir
 from sim.scenario import load_scenario
 
 LIBRARY = scenarios_dir()
@@ -136,7 +136,7 @@ def test_a_failed_run_leaves_no_folder_and_keeps_the_earlier_result(baseline_run
         (Path(folder) / "summary.json").write_text("half")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("sim.results.Results.write_into", broken)
+    monkeypatch.setattr("sim.engine.results.Results.write_into", broken)
     with pytest.raises(RuntimeError):
         main(["run", str(BASELINE), "--runs", "20", "--out", str(out), "--quiet"])
     assert _tree(out) == before
@@ -151,7 +151,7 @@ def test_ctrl_c_while_writing_leaves_nothing(tmp_path, monkeypatch, capsys):
         (Path(folder) / "quantiles.parquet").write_text("half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.results.Results.write_into", interrupted)
+    monkeypatch.setattr("sim.engine.results.Results.write_into", interrupted)
     assert main(["run", str(BASELINE), "--runs", "20", "--out", str(tmp_path / "new"), "--quiet"]) == 130
     assert "interrupted; nothing was written" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -273,14 +273,14 @@ def test_stacked_outcomes_are_written_in_pieces_and_equal_the_in_memory_stack(tm
     import pyarrow.parquet as pq
 
     import sim
-    import sim.engine
+    import sim.engine.io
     scenarios = [load_scenario(LIBRARY / "baseline.yaml"), load_scenario(LIBRARY / "over_the_horizon.yaml")]
     kept = sim.compare(scenarios, runs=300, seed=4, progress=False, keep_trajectories=False)
     streamed = sim.compare(scenarios, runs=300, seed=4, progress=False, keep_trajectories=False,
                            stream_to=tmp_path / "runs")
     assert all((tmp_path / "runs" / str(k) / "outcomes.parquet").is_file() for k in range(2))
     expected = kept.outcomes()
-    monkeypatch.setattr(sim.engine, "ROW_GROUP_RUNS", 64)
+    monkeypatch.setattr(sim.engine.io, "ROW_GROUP_RUNS", 64)
     pieces = []
     real = pq.ParquetWriter.write_table
     monkeypatch.setattr(pq.ParquetWriter, "write_table",
@@ -376,7 +376,7 @@ def test_every_library_claim_id_exists():
 
 
 def test_schema_lists_every_parameter_and_validates_the_library(capsys):
-    from sim.parameters import PARAMETERS
+    from sim.model.parameters import PARAMETERS
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     params = schema["properties"]["parameters"]
@@ -448,16 +448,34 @@ def test_a_path_the_file_system_refuses_is_one_line_and_exit_2(tmp_path, capsys)
 def test_writing_a_result_or_a_comparison_reports_each_step(tmp_path):
     """Large jobs show a 'writing' bar after the engine's: it counts every file and figure."""
     import sim
-    from sim.commands.compare import COMPARISON_FILES, write_comparison
+    from sim.reporting.save import FIGURES, write_into
     res = sim.run(load_scenario(LIBRARY / "baseline.yaml").with_changes(horizon_months=6), runs=50,
                   seed=1, progress=False)
     steps = []
     (tmp_path / "r").mkdir()
-    res.write_into(tmp_path / "r", progress=steps.append)
-    assert steps == [1] * res.FILES and (tmp_path / "r" / "plots" / "trajectories.png").is_file()
+    write_into(res, tmp_path / "r", progress=steps.append)
+    assert steps == [1] * (res.FILES + FIGURES) and (tmp_path / "r" / "plots" / "trajectories.png").is_file()
     steps.clear()
     (tmp_path / "c").mkdir()
     both = sim.compare([res.scenario, res.scenario.with_changes(name="again")], runs=50, seed=1,
                        progress=False)
-    write_comparison(both, tmp_path / "c", progress=steps.append)
-    assert steps == [1] * COMPARISON_FILES and (tmp_path / "c" / "plots" / "trajectories.png").is_file()
+    write_into(both, tmp_path / "c", progress=steps.append)
+    assert steps == [1] * (both.FILES + FIGURES) and (tmp_path / "c" / "plots" / "trajectories.png").is_file()
+
+
+def test_a_comparison_saved_from_python_is_what_the_command_writes_and_prints(tmp_path, capsys):
+    """``sim.save(sim.compare(...))`` writes the folder ``iraqsim compare`` writes, and
+    ``side_by_side()`` is the table it prints."""
+    import sim
+    from sim.cli import main
+    paths = [LIBRARY / "baseline.yaml", LIBRARY / "rapid_exit.yaml"]
+    assert main(["compare", *map(str, paths), "--runs", "300", "--seed", "4", "--out",
+                 str(tmp_path / "cli")]) == 0
+    printed = capsys.readouterr().out
+    comparison = sim.compare([sim.load_scenario(p) for p in paths], runs=300, seed=4, progress=False)
+    sim.save(comparison, tmp_path / "py")
+    files = sorted(p.relative_to(tmp_path / "cli").as_posix() for p in (tmp_path / "cli").rglob("*"))
+    assert files == sorted(p.relative_to(tmp_path / "py").as_posix() for p in (tmp_path / "py").rglob("*"))
+    assert "plots/trajectories.png" in files
+    assert (tmp_path / "cli" / "comparison.csv").read_bytes() == (tmp_path / "py" / "comparison.csv").read_bytes()
+    assert comparison.side_by_side().to_string() in printed

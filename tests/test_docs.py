@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import odd
+from sim.reporting import odd
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,8 +18,8 @@ def test_odd_tables_are_up_to_date():
 
 
 def test_odd_lists_every_parameter_and_mechanism():
-    from sim.evidence import MECHANISMS
-    from sim.parameters import PARAMETERS
+    from sim.reporting.evidence import MECHANISMS
+    from sim.model.parameters import PARAMETERS
     table = odd.parameter_table() + odd.mechanism_table()
     for name in PARAMETERS:
         assert f"`{name}`" in table

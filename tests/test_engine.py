@@ -12,10 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import sim.engine as engine
-import sim.summary as summary
+from sim.engine import blocks, executors, io
+import sim.engine.summary as summary
 from sim import load_scenario
-from sim.cli import UserError, main
-from sim.paths import scenarios_dir
+from sim.cli import main
+from sim.scenario.errors import ArgumentError
+from sim.scenario.library import scenarios_dir
 
 from conftest import scenario
 
@@ -41,7 +43,7 @@ def streamed(short_baseline, tmp_path_factory):
                       ("dask", {"dask": "local", "workers": 2})]:
         folder = tmp_path_factory.mktemp(label)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(engine, "WORK_WHILE_WORKERS_START", False)
+            mp.setattr(executors, "WORK_WHILE_WORKERS_START", False)
             res = engine.run(short_baseline, runs=JOB, seed=7, stream_to=folder, progress=False,
                              **kw)
         out[label] = (res, folder / "outcomes.parquet")
@@ -111,20 +113,20 @@ def _pid_after(seconds, i):
 
 
 def _spy_terminations(monkeypatch) -> list:
-    """Record the worker processes ``engine._terminate_workers`` stops."""
+    """Record the worker processes ``executors._terminate_workers`` stops."""
     stopped = []
-    real = engine._terminate_workers
+    real = executors._terminate_workers
 
     def spy(pool):
         stopped.extend(pool._processes.values())
         real(pool)
-    monkeypatch.setattr(engine, "_terminate_workers", spy)
+    monkeypatch.setattr(executors, "_terminate_workers", spy)
     return stopped
 
 
 def test_this_process_computes_blocks_until_a_worker_has_started(monkeypatch):
     stopped = _spy_terminations(monkeypatch)
-    got = list(engine._processes([(0.1, i) for i in range(60)], _pid_after, 2))
+    got = list(executors._processes([(0.1, i) for i in range(60)], _pid_after, 2))
     assert not stopped  # workers that computed blocks end normally
     assert [i for i, _ in got] == list(range(60))  # in task order, wherever they ran
     pids = [pid for _, pid in got]
@@ -136,7 +138,7 @@ def test_this_process_computes_blocks_until_a_worker_has_started(monkeypatch):
 
 def test_workers_that_only_warmed_up_are_stopped_instead_of_waited_for(monkeypatch):
     stopped = _spy_terminations(monkeypatch)
-    got = list(engine._processes([(0.0, i) for i in range(2)], _pid_after, 2))
+    got = list(executors._processes([(0.0, i) for i in range(2)], _pid_after, 2))
     assert got == [(0, os.getpid()), (1, os.getpid())]  # both done here before a worker was ready
     assert len(stopped) == 2 and all(p.exitcode is not None and p.exitcode < 0 for p in stopped)
 
@@ -147,7 +149,7 @@ def test_a_running_dask_scheduler_by_address_gives_the_same_outcomes(short_basel
     block goes to that worker. The worker has two threads, as ``dask worker`` has one per core,
     so it computes blocks two at a time in one process."""
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setattr(engine, "WORK_WHILE_WORKERS_START", False)
+    monkeypatch.setattr(executors, "WORK_WHILE_WORKERS_START", False)
     monkeypatch.setattr(summary, "EXACT_BUDGET_BYTES", 1024)  # histogram parts, from scratch arrays
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
                                   dashboard_address=None,  # nor port 8787 (a second run's)
@@ -178,7 +180,7 @@ def test_blocks_computed_at_once_in_threads_of_one_process_give_the_same_parts()
 
 def test_on_dask_too_this_process_computes_blocks_until_a_worker_has_warmed_up():
     pytest.importorskip("distributed")
-    got = list(engine._dask([(0.1, i) for i in range(60)], _pid_after, "local", 2))
+    got = list(executors._dask([(0.1, i) for i in range(60)], _pid_after, "local", 2))
     assert [i for i, _ in got] == list(range(60))
     pids = [pid for _, pid in got]
     assert pids[0] == os.getpid() and pids[-1] != os.getpid()
@@ -211,9 +213,10 @@ def test_progress_bar_on_request_and_quiet_otherwise(capsys):
 
 
 @pytest.mark.parametrize("address", ["foo", "nonsense://x", "tcp://", "tcp://127.0.0.1:notaport"])
-def test_bad_dask_address_is_a_user_error(address):
-    with pytest.raises(UserError, match="--dask"):
+def test_bad_dask_address_is_an_error_naming_the_argument(address):
+    with pytest.raises(ArgumentError, match="^dask: ") as caught:
         engine.run(scenario(horizon_months=2), runs=5, seed=1, dask=address)
+    assert caught.value.argument == "dask" and "--" not in str(caught.value)  # a Python argument
 
 
 def test_cli_bad_dask_address_one_line_exit_2_nothing_written(tmp_path, capsys):
@@ -250,7 +253,7 @@ def test_quiet_dask_local_job_prints_nothing_even_when_it_ends_before_the_worker
 
 
 def test_parquet_row_groups_are_bounded(tmp_path, monkeypatch):
-    sink = engine._ParquetSink(tmp_path / "o.parquet", row_group_runs=100)
+    sink = io.ParquetSink(tmp_path / "o.parquet", row_group_runs=100)
     for start in range(0, 250, 50):
         sink.add({"run": np.arange(start, start + 50), "x": np.ones(50)})
     sink.close()
@@ -264,7 +267,7 @@ def reference_poisson_from_uniform(u, lam):
     """The replica-by-replica CDF inversion the fast ``poisson_from_uniform`` must reproduce."""
     from scipy.special import ndtri
 
-    from sim.agents import POISSON_NORMAL_ABOVE
+    from sim.model.kernels import POISSON_NORMAL_ABOVE
     lam = np.maximum(lam, 0.0)
     big = lam > POISSON_NORMAL_ABOVE
     k = np.zeros_like(lam)
@@ -285,7 +288,7 @@ def reference_poisson_from_uniform(u, lam):
 @pytest.mark.parametrize("n", [1, 7, 100, 5000])
 @pytest.mark.parametrize("mean", [0.0, 0.3, 2.0, 6.0, 20.0, 29.99, 45.0])
 def test_fast_poisson_inversion_is_bit_identical_to_the_reference(n, mean):
-    from sim.agents import poisson_from_uniform
+    from sim.model.kernels import poisson_from_uniform
     rng = np.random.default_rng(int(mean * 100) + n)
     lam = rng.gamma(2.0, mean / 2.0, n) if mean else np.zeros(n)
     u = rng.random(n)
@@ -294,14 +297,14 @@ def test_fast_poisson_inversion_is_bit_identical_to_the_reference(n, mean):
 
 
 def test_fast_poisson_inversion_ends_where_the_reference_would_loop_forever():
-    from sim.agents import poisson_from_uniform
+    from sim.model.kernels import poisson_from_uniform
     u = np.full(3, np.nextafter(1.0, 0.0))  # above every float CDF the sum can reach
     k = poisson_from_uniform(u, np.array([0.5, 2.0, 10.0]))
     assert np.all(np.isfinite(k)) and np.all(k >= 0)
 
 
 def test_model_outcomes_unchanged_by_the_fast_poisson(monkeypatch):
-    import sim.agents as agents
+    from sim.model.actors import militia, united_states
 
     def reference(u, lam, out=None):
         k = reference_poisson_from_uniform(u, lam)
@@ -311,7 +314,8 @@ def test_model_outcomes_unchanged_by_the_fast_poisson(monkeypatch):
 
     sc = load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=18)
     fast = engine.run_block(sc, 3, 0, n=600, keep_trajectories=True)
-    monkeypatch.setattr(agents, "poisson_from_uniform", reference)
+    for module in (militia, united_states):  # the actors that draw Poisson counts
+        monkeypatch.setattr(module, "poisson_from_uniform", reference)
     slow = engine.run_block(sc, 3, 0, n=600, keep_trajectories=True)
     for name, col in fast.columns.items():
         np.testing.assert_array_equal(col, slow.columns[name], err_msg=name)
@@ -321,7 +325,7 @@ def test_model_outcomes_unchanged_by_the_fast_poisson(monkeypatch):
 @pytest.mark.parametrize("shape", [(5,), (2, 1023), (2, 1024), (2, 10_000), (3, 4097)])
 def test_compiled_normals_are_numpys_normals_and_leave_the_same_generator_state(shape):
     """``standard_normals`` (compiled from COMPILED_NORMALS_FROM values) draws numpy's values."""
-    from sim.kernels import standard_normals
+    from sim.model.kernels import standard_normals
     ours, numpys = (np.random.default_rng(np.random.SeedSequence(11)) for _ in range(2))
     for _ in range(3):  # consecutive fills: the state after one is where the next starts
         got = standard_normals(ours, np.empty(shape))
@@ -333,10 +337,10 @@ def test_compiled_normals_are_numpys_normals_and_leave_the_same_generator_state(
 
 
 def test_model_outcomes_unchanged_by_the_compiled_normals(monkeypatch):
-    import sim.agents as agents
+    from sim.model.actors import isis
     sc = load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=18)
     fast = engine.run_block(sc, 3, 0, keep_trajectories=True)  # a full block: the compiled fill
-    monkeypatch.setattr(agents, "standard_normals", lambda stream, out: stream.standard_normal(out=out))
+    monkeypatch.setattr(isis, "standard_normals", lambda stream, out: stream.standard_normal(out=out))
     slow = engine.run_block(sc, 3, 0, keep_trajectories=True)
     for name, col in fast.columns.items():
         np.testing.assert_array_equal(col, slow.columns[name], err_msg=name)
@@ -357,7 +361,8 @@ def test_distribution_quantiles_equal_scipy_stats(dist):
     from pydantic import TypeAdapter
     from scipy import special, stats
 
-    from sim.scenario import Distribution, _beta_ppf
+    from sim.scenario import Distribution
+    from sim.scenario.beta import beta_ppf
     d = TypeAdapter(Distribution).validate_python(dist)
     k = np.arange(1, 500)
     u = np.concatenate([[0.0], k * 2.0**-53, 1 - k * 2.0**-53, np.random.default_rng(1).random(5000)])
@@ -371,10 +376,10 @@ def test_distribution_quantiles_equal_scipy_stats(dist):
             tail = np.where(lower, u, 1 - u)
             return np.abs(cdf - tail) <= 1e-6 * tail
 
-        q = _beta_ppf(u, a, b)
+        q = beta_ppf(u, a, b)
         assert inverts(q).all()
         np.testing.assert_array_equal(got, lo + (hi - lo) * q)
-        # within a few units in the last place of Boost's quantile (the table, _beta_table)
+        # within a few units in the last place of Boost's quantile (the table, beta_table)
         boost = special.betaincinv(a, b, u)
         assert (np.abs(q - boost) <= 32 * np.spacing(boost)).all()
         q_stats = stats.beta.ppf(u, a, b)
@@ -394,18 +399,18 @@ def test_beta_quantile_table_is_used_and_agrees_with_boost(a, b):
     in the last place of it; a value does not depend on the other values of its array."""
     from scipy import special
 
-    from sim.scenario import BETA_TABLE_INTERVALS, _beta_ppf, _beta_table
-    _, used = _beta_table(float(a), float(b))
+    from sim.scenario.beta import BETA_TABLE_INTERVALS, beta_ppf, beta_table
+    _, used = beta_table(float(a), float(b))
     assert used.mean() > 0.7 and not used[0] and not used[-1]  # the ends: Boost
     u = np.random.default_rng(5).random(20_000)
     inside = used[(u * BETA_TABLE_INTERVALS).astype(int)]
-    q = _beta_ppf(u, a, b)
+    q = beta_ppf(u, a, b)
     boost = special.betaincinv(a, b, u)
     assert inside.mean() > 0.7
     assert (np.abs(q - boost) <= 32 * np.spacing(boost)).all()
     assert (q[inside] != boost[inside]).any()  # the table's own values, not Boost's
-    np.testing.assert_array_equal(q[::7], _beta_ppf(u[::7], a, b))
-    np.testing.assert_array_equal(_beta_ppf(u, 1, 1), u)  # the uniform: exact
+    np.testing.assert_array_equal(q[::7], beta_ppf(u[::7], a, b))
+    np.testing.assert_array_equal(beta_ppf(u, 1, 1), u)  # the uniform: exact
 
 
 @pytest.mark.filterwarnings("ignore:Error in function boost")
@@ -413,9 +418,9 @@ def test_beta_quantile_has_a_value_where_betaincinv_gives_up():
     """Far below any sampler's uniforms, betaincinv returns NaN; the quantile comes from scipy.stats'."""
     from scipy import special, stats
 
-    from sim.scenario import _beta_ppf
+    from sim.scenario.beta import beta_ppf
     u = np.array([1e-300, 0.25])
-    q = _beta_ppf(u, 2, 4)
+    q = beta_ppf(u, 2, 4)
     assert np.isfinite(q).all() and q[1] == special.betaincinv(2.0, 4.0, 0.25)
     if np.isnan(special.betaincinv(2.0, 4.0, u[0])):  # so in SciPy 1.17 and 1.18
         assert q[0] == stats.beta.ppf(u[0], 2, 4)

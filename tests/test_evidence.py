@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim import evidence
-from sim.evidence import CLAIM_ID, MECHANISMS
-from sim.parameters import PARAMETERS
-from sim.paths import scenarios_dir, seeds_dir
+from sim.reporting import evidence
+from sim.reporting.evidence import CLAIM_ID, MECHANISMS
+from sim.model.parameters import PARAMETERS
+from sim.scenario.library import scenarios_dir, seeds_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,16 +14,17 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import exercises as ex
+from sim.teaching import answers
+from sim.teaching import exercises as ex
 from sim.cli import main
-from sim.evidence import MECHANISMS, claims
+from sim.reporting.evidence import MECHANISMS, claims
 
 RUNS = 64
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr("sim.engine.BLOCK_SIZE", RUNS)
+    monkeypatch.setattr("sim.engine.blocks.BLOCK_SIZE", RUNS)
 
 
 def test_five_exercises_with_valid_scenarios_and_evidence():
@@ -124,7 +125,7 @@ def test_build_regenerates_sheets_and_keys_from_real_runs(small_blocks, tmp_path
     direct = sim.run(sim.load_scenario(ex.exercise_dir() / "ex1_phased.yaml"), runs=RUNS,
                      seed=2024, progress=False).outcomes
     key1 = (out / "keys" / "01-the-2011-lesson.md").read_text()
-    p, lo, hi = ex.probability_interval(direct["resurgence"])
+    p, lo, hi = answers.probability_interval(direct["resurgence"])
     assert f"**ex1-phased**: {p:.2f} (90% interval {lo:.2f}–{hi:.2f})" in key1
     robust = pd.read_csv(out / "keys" / "05-design-your-own-drawdown" / "robustness.csv")
     assert set(robust["scenario"]) == set(sim.load_scenario(p).name
@@ -157,10 +158,10 @@ def test_paired_difference_direction_follows_the_interval():
     comp = Fake({"a": pd.DataFrame({"run": range(400), "x": base}),
                  "b": pd.DataFrame({"run": range(400), "x": base + 0.5 + 0.1 * rng.normal(size=400)}),
                  "c": pd.DataFrame({"run": range(400), "x": base + 0.001 * rng.normal(size=400)})})
-    up = ex.paired_difference(comp, "a", "b", "x")
-    assert ex.direction_word(up) == "higher" and up["low"] > 0.4
-    assert ex.direction_word(ex.paired_difference(comp, "b", "a", "x")) == "lower"
-    assert ex.direction_word(ex.paired_difference(comp, "a", "c", "x")) == "not clearly different"
+    up = answers.paired_difference(comp, "a", "b", "x")
+    assert answers.direction_word(up) == "higher" and up["low"] > 0.4
+    assert answers.direction_word(answers.paired_difference(comp, "b", "a", "x")) == "lower"
+    assert answers.direction_word(answers.paired_difference(comp, "a", "c", "x")) == "not clearly different"
 
 
 def test_copy_makes_editable_scenarios_that_load_anywhere(tmp_path, monkeypatch, capsys):
@@ -213,3 +214,23 @@ def test_committed_instructor_keys_match_a_fresh_build(tmp_path):
                                           rtol=1e-6, obj=stale)
         else:
             assert (committed / rel).read_text() == (tmp_path / rel).read_text(), stale
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda d: d["questions"][0].update(answer="no_such_answer"), "questions.0.answer"),
+    (lambda d: d["questions"][0].update(answer={"kind": "rank", "outcome": "x", "bogus": 1}), "questions.0.answer"),
+    (lambda d: d.update(figures={"f": "no_such_figure"}), "figures"),
+    (lambda d: d.update(outcomes=["no_such_outcome"]), "outcomes"),
+    (lambda d: d.update(colour="blue"), "colour"),
+])
+def test_a_bad_exercise_file_is_one_error_naming_the_file_and_the_key(tmp_path, edit, key):
+    """The course text is data: a mistake in it is caught when the exercises load."""
+    import yaml
+    from sim.scenario import ScenarioError
+    data = yaml.safe_load((ex.COURSE / f"{ex.get_exercise(1).stem}.yaml").read_text())
+    assert ex.load_exercises(ex.COURSE)[1].title == data["title"]  # the shipped files load
+    edit(data)
+    (tmp_path / "01.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(ScenarioError) as caught:
+        ex.load_exercises(tmp_path)
+    assert caught.value.source.endswith("01.yaml") and caught.value.key == key

@@ -321,7 +321,7 @@ def test_m12_events_past_the_horizon_change_nothing():
 # ----------------------------------------------------------------------------- common random numbers
 def test_poisson_inversion_matches_the_poisson_distribution():
     """The CRN-safe Poisson sampler has the right mean and variance at small and large rates."""
-    from sim.agents import poisson_from_uniform
+    from sim.model.kernels import poisson_from_uniform
     rng = np.random.default_rng(0)
     for lam in (0.05, 0.7, 4.0, 25.0, 80.0):
         k = poisson_from_uniform(rng.random(200_000), np.full(200_000, lam))

@@ -12,8 +12,9 @@ import mesa
 import pytest
 
 import sim.engine as engine
+from sim.engine import blocks, executors, io
 from sim.model import DrawdownModel
-from sim.paths import scenarios_dir
+from sim.scenario.library import scenarios_dir
 
 from conftest import scenario
 
@@ -72,7 +73,7 @@ def test_models_are_freed_after_each_block(monkeypatch):
             super().__init__(*args, **kwargs)
             made.append(weakref.ref(self))
 
-    monkeypatch.setattr(engine, "DrawdownModel", Tracked)
+    monkeypatch.setattr(blocks, "DrawdownModel", Tracked)
     sc = scenario(horizon_months=2)
     engine.run(sc, runs=2 * engine.BLOCK_SIZE + 5, seed=1, progress=False)
     gc.collect()

@@ -13,8 +13,8 @@ import pytest
 
 import sim
 from sim import DrawdownModel, load_scenario, run
-from sim.outcomes import OUTCOME_COLUMNS, REQUIRED_OUTCOMES, TRAJECTORY_VARIABLES
-from sim.paths import scenarios_dir
+from sim.model.outcomes import OUTCOME_COLUMNS, REQUIRED_OUTCOMES, TRAJECTORY_VARIABLES
+from sim.scenario.library import scenarios_dir
 
 from conftest import scenario
 
@@ -26,7 +26,7 @@ def test_agents_are_the_five_actors_with_at_least_two_militias():
     m = DrawdownModel(n_runs=8, seed=1)
     names = {type(a).__name__ for a in m.agents}
     assert {"UnitedStates", "IraqiGovernment", "Militia", "Iran", "ISIS"} <= names
-    assert len(m.agents_by_type[sim.agents.Militia]) >= 2
+    assert len(m.agents_by_type[sim.model.actors.Militia]) >= 2
     assert m.us.troops.shape == (8,)
 
 
@@ -142,7 +142,7 @@ def test_a_parameter_every_run_shares_gives_the_same_runs_as_a_number_or_an_arra
     sc = base.model_copy(update={"parameters": {**base.parameters, "us.ct_exponent": 0.5}})
     n = 3000
     sampled = sc.sample_parameters(n, 4, 0)
-    every = {**sim.parameters.defaults(), **sc.fixed_parameters(), **sampled}
+    every = {**sim.model.parameters.defaults(), **sc.fixed_parameters(), **sampled}
     as_arrays = {k: np.full(n, v) if np.ndim(v) == 0 else v for k, v in every.items()}
     models = [DrawdownModel(sc, n_runs=n, params=p, rng=9, keep_trajectories=True)
               for p in (sampled, as_arrays)]
@@ -188,7 +188,7 @@ def test_single_replica_model_works_with_mesa_batch_run():
 def test_saved_results_are_an_ordinary_readable_folder(tmp_path):
     import stat
     res = run(scenario(horizon_months=12), runs=50, seed=1)
-    out = res.save(tmp_path / "r", plots=False)
+    out = res.save(tmp_path / "r")
     mode = stat.S_IMODE(os.stat(out).st_mode)
     assert mode & stat.S_IRGRP and mode & stat.S_IXGRP, oct(mode)
     loaded = sim.Results.load(out)
@@ -197,13 +197,13 @@ def test_saved_results_are_an_ordinary_readable_folder(tmp_path):
 
 def test_a_loaded_result_reads_its_outcome_table_only_when_asked(tmp_path, monkeypatch):
     res = run(scenario(horizon_months=6), runs=300, seed=2)
-    out = res.save(tmp_path / "r", plots=False)
+    out = res.save(tmp_path / "r")
     reads = []
     real = pd.read_parquet
     monkeypatch.setattr(pd, "read_parquet", lambda path, *a, **k: (reads.append(os.path.basename(path)),
                                                                     real(path, *a, **k))[1])
     loaded = sim.Results.load(out)
-    again = loaded.save(tmp_path / "copy", plots=False)
+    again = loaded.save(tmp_path / "copy")
     assert reads == ["quantiles.parquet"] and loaded.n_runs == 300  # the table was copied, not read
     assert (again / "outcomes.parquet").read_bytes() == (out / "outcomes.parquet").read_bytes()
     assert loaded.summary["outcomes"] == res.summary["outcomes"]

@@ -1,6 +1,6 @@
 """Plots draw the results they are given, with units, calendar dates and troop levels.
 
-The figures are inspected before they are closed (``sim.plots._save`` is wrapped), so the tests
+The figures are inspected before they are closed (``sim.reporting.plots._save`` is wrapped), so the tests
 check what is drawn against the numbers in the results, not just that a file exists.
 """
 
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from sim import compare, load_scenario, run
-from sim import plots
-from sim.outcomes import OUTCOME_COLUMNS
-from sim.paths import scenarios_dir
+from sim.reporting import plots
+from sim.model.outcomes import OUTCOME_COLUMNS
+from sim.scenario.library import scenarios_dir
 
 LIBRARY = scenarios_dir()
 
@@ -151,7 +151,7 @@ def test_comparison_trajectories_share_dates_and_show_both_troop_paths(pair, fig
 def test_plots_of_a_streamed_run_read_columns_not_the_whole_table(tmp_path):
     """`iraqsim run` streams outcomes to Parquet; plotting must not load the table into memory."""
     import sim
-    from sim.plots import plot_outcomes, plot_trajectories
+    from sim.reporting.plots import plot_outcomes, plot_trajectories
     sc = sim.Scenario(name="streamed", horizon_months=12)
     res = sim.run(sc, runs=300, seed=2, stream_to=tmp_path)
     assert not hasattr(res._outcomes, "columns"), "the run streamed its outcomes to a file"
@@ -168,7 +168,7 @@ def test_outcome_plots_read_columns_in_chunks_and_draw_the_whole_columns_histogr
     and the bars and medians drawn are still those of the whole column."""
     import pandas as pd
 
-    from sim import summary
+    from sim.engine import summary
     monkeypatch.setattr(summary, "OUTCOME_CHUNK", 64)
     sizes = []
     real = summary._ColumnReader.chunks

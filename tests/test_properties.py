@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import DrawdownModel
-from sim.outcomes import TRAJECTORY_VARIABLES
-from sim.parameters import PARAMETERS
+from sim.model.outcomes import TRAJECTORY_VARIABLES
+from sim.model.parameters import PARAMETERS
 
 from conftest import scenario
 

@@ -16,8 +16,8 @@ import pytest
 
 import sim
 from sim.cli import main
-from sim.paths import scenarios_dir
-from sim.report import build_report, write_report
+from sim.scenario.library import scenarios_dir
+from sim.reporting.report import build_report, write_report
 
 BASELINE = scenarios_dir() / "baseline.yaml"
 RAPID = scenarios_dir() / "exercises" / "ex1_rapid.yaml"
@@ -126,7 +126,7 @@ def test_outcome_table_shows_the_runs_numbers(page, comparison):
 
 
 def test_mechanisms_cite_evidence_that_is_listed(page):
-    from sim import evidence
+    from sim.reporting import evidence
     for mid in evidence.MECHANISMS:
         assert f"mechanism-{mid}" in page.ids
     cited = {h[len("#claim-"):] for h in page.hrefs if h.startswith("#claim-")}
@@ -151,7 +151,7 @@ def test_layout_is_responsive_and_printable(html):
 
 
 def test_single_scenario_report_has_no_tradeoff_section(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("sim.engine.BLOCK_SIZE", 64)
+    monkeypatch.setattr("sim.engine.blocks.BLOCK_SIZE", 64)
     out = tmp_path / "sub" / "one.html"
     assert main(["report", str(BASELINE), "-o", str(out), "--runs", "64", "--seed", "1"]) == 0
     page = Page(out.read_text(encoding="utf-8"))
@@ -200,7 +200,7 @@ def test_write_report_is_atomic(tmp_path, monkeypatch):
 
 
 def test_report_escapes_scenario_text(comparison):
-    from sim.compare import Comparison
+    from sim.engine.compare import Comparison
     res = comparison.results[0]
     evil = res.scenario.with_changes(description="<script>alert(1)</script> see DB24-09")
     clone = sim.Results(evil, res.outcomes, None, res.provenance, quantiles=res.quantiles)

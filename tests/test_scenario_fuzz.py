@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.paths import scenarios_dir
+from sim.scenario.library import scenarios_dir
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,

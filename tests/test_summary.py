@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 import sim.engine as engine
-from sim.outcomes import TRAJECTORY_VARIABLES
-import sim.summary as summary
-from sim.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _ColumnReader, _edges,
+from sim.engine import blocks, executors, io
+from sim.model.outcomes import TRAJECTORY_VARIABLES
+import sim.engine.summary as summary
+from sim.engine.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _ColumnReader, _edges,
                          column_statistics, column_tail_mean, outcome_summary, summarise_block,
                          use_exact)
 
@@ -253,7 +254,7 @@ def reference_histogram_part(traj, names):
 def test_compiled_binning_collects_every_bin_of_a_decreasing_map():
     """The scan for non-empty bins covers a linear variable's bins from its minimum's to its
     maximum's, in either order: here the map runs from bin BINS - 1 down to 0 as values grow."""
-    from sim.kernels import histogram_month
+    from sim.engine.binning import histogram_month
     x = np.random.default_rng(5).random(3000) * 10.0
     scale, shift = np.float32(-BINS / 10.0), np.float32(-BINS)
     coords = np.clip(x.astype(np.float32) * scale - shift, 0, BINS - 1).astype(np.intp)

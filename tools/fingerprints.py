@@ -26,6 +26,14 @@ from pathlib import Path
 import pandas as pd
 
 from sim.cli import main as iraqsim
+from sim.scenario.library import scenarios_dir
+
+
+def _without_provenance(data):
+    """``data`` without any ``provenance`` entry (it holds timings), at any depth."""
+    if isinstance(data, dict):
+        return {k: _without_provenance(v) for k, v in data.items() if k != "provenance"}
+    return data
 
 
 def _hash_folder(folder: Path) -> str:
@@ -45,8 +53,7 @@ def _hash_folder(folder: Path) -> str:
             digest.update(path.relative_to(folder).as_posix().encode())
             digest.update(path.read_bytes())
         elif path.name == "summary.json":
-            data = json.loads(path.read_text())
-            data.pop("provenance", None)
+            data = _without_provenance(json.loads(path.read_text()))
             digest.update(json.dumps(data, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
@@ -61,8 +68,6 @@ def _job(name: str, argv: list[str], work: Path) -> str:
 
 
 def jobs(runs: int) -> dict[str, dict[str, list[str]]]:
-    from sim.paths import scenarios_dir
-
     library = scenarios_dir()
     scenarios = sorted(p.relative_to(library).with_suffix("").as_posix() for p in library.rglob("*.yaml"))
     run_jobs = {f"run {s}": ["run", str(library / f"{s}.yaml"), "--runs", str(runs), "--seed", "1", "--quiet"]

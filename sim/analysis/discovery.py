@@ -20,6 +20,7 @@ run, e.g. ``resurgence`` or ``isis_peak>20000``):
 
 from __future__ import annotations
 
+import difflib
 import json
 import operator
 import re
@@ -30,15 +31,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from sklearn.tree import DecisionTreeClassifier, export_text
 
-from ..outcomes import OUTCOME_COLUMNS
-from ..scenario import Scenario, ScenarioError
+from sim._version import __version__
+from sim.analysis.plots import plot_box_limits, plot_peeling
+from sim.engine.engine import run
+from sim.engine.io import jsonable, software_versions, write_atomically
+from sim.model.outcomes import OUTCOME_COLUMNS
+from sim.scenario.errors import ArgumentError, ScenarioError
+from sim.scenario.schema import Scenario
 
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
 # ---------------------------------------------------------------------- the case of interest
-def parse_case(spec: str, source: str = "--outcome") -> tuple[str, str | None, float | None]:
+def parse_case(spec: str, source: str = "case") -> tuple[str, str | None, float | None]:
     """Parse a case: a yes/no outcome (``resurgence``) or a threshold (``isis_peak>20000``).
 
     Returns:
@@ -49,27 +56,26 @@ def parse_case(spec: str, source: str = "--outcome") -> tuple[str, str | None, f
     """
     m = re.fullmatch(r"\s*([a-z_]+)\s*(?:(>=|<=|>|<)\s*([-+0-9.eE]+))?\s*", spec)
     if not m:
-        raise ScenarioError(source, spec, "expected an outcome (e.g. resurgence) or a threshold "
+        raise ArgumentError(source, spec, "expected an outcome (e.g. resurgence) or a threshold "
                             "(e.g. isis_peak>20000)")
     name, op, value = m.groups()
     if name not in OUTCOME_COLUMNS:
-        import difflib
         near = difflib.get_close_matches(name, list(OUTCOME_COLUMNS), n=1)
         hint = f"did you mean {near[0]!r}? " if near else ""
-        raise ScenarioError(source, name, f"unknown outcome; {hint}allowed: "
+        raise ArgumentError(source, name, f"unknown outcome; {hint}allowed: "
                             f"{', '.join(OUTCOME_COLUMNS)}")
     kind = OUTCOME_COLUMNS[name][0]
     if op is None:
         if kind != "bool":
-            raise ScenarioError(source, name, f"is a number; give a threshold, e.g. {name}>"
+            raise ArgumentError(source, name, f"is a number; give a threshold, e.g. {name}>"
                                 f"{'24' if kind == 'month' else '1000'}")
         return name, None, None
     try:
         threshold = float(value)
     except ValueError:
-        raise ScenarioError(source, spec, f"threshold {value!r} is not a number") from None
+        raise ArgumentError(source, spec, f"threshold {value!r} is not a number") from None
     if kind == "bool":
-        raise ScenarioError(source, name, "is yes/no; give it without a threshold")
+        raise ArgumentError(source, name, "is yes/no; give it without a threshold")
     return name, op, threshold
 
 
@@ -189,7 +195,6 @@ def cart_boxes(x: np.ndarray, y: np.ndarray, names: list[str], max_depth: int = 
         (list of leaf dicts with ``lower``, ``upper``, ``coverage``, ``density``, ``mass``,
         ``runs``; the tree as text).
     """
-    from sklearn.tree import DecisionTreeClassifier, export_text
     n, d = x.shape
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(1, int(min_leaf * n)),
                                   random_state=seed).fit(x, y)
@@ -248,12 +253,10 @@ class DiscoveryResult:
         """Write ``boxes.csv``/``.parquet``, ``peeling.csv``/``.parquet``, ``runs.parquet``,
         ``tree.txt``, ``summary.json``, ``scenario.resolved.yaml`` and ``plots/peeling.png``,
         ``plots/boxes.png`` into ``directory`` atomically."""
-        from ..results import write_atomically
         return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""
-        from ..results import jsonable
         folder = Path(folder)
         self.boxes.to_parquet(folder / "boxes.parquet", index=False)
         self.boxes.to_csv(folder / "boxes.csv", index=False)
@@ -267,7 +270,6 @@ class DiscoveryResult:
         (folder / "scenario.resolved.yaml").write_text(
             yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
         if plots:
-            from .plots import plot_box_limits, plot_peeling
             (folder / "plots").mkdir(exist_ok=True)
             plot_peeling(self.trajectory, self.boxes, self.base_rate, folder / "plots" / "peeling.png")
             params = [c for c in self.runs if c.startswith("param.")]
@@ -313,19 +315,17 @@ def discover(scenario: Scenario, case: str = "resurgence", runs: int | None = No
         ScenarioError: for a bad case, a scenario without uncertain parameters, or a case that
             never or always happens (nothing to discover).
     """
-    from .. import __version__
-    from ..engine import run
     name, op, threshold = parse_case(case)
     uncertain = sorted(scenario.uncertain_parameters())
     if not uncertain:
         raise ScenarioError(source, "parameters", "the scenario has no uncertain parameters; "
                             "give at least one a distribution to search over")
-    for label, value, lo, hi in (("--peel-alpha", alpha, 0.0, 0.5), ("--min-mass", min_mass, 0.0, 1.0),
-                                 ("--min-coverage", min_coverage, 0.0, 1.0)):
+    for label, value, lo, hi in (("alpha", alpha, 0.0, 0.5), ("min_mass", min_mass, 0.0, 1.0),
+                                 ("min_coverage", min_coverage, 0.0, 1.0)):
         if not lo < value <= hi:
-            raise ScenarioError(label, str(value), f"must be above {lo:g} and at most {hi:g}")
+            raise ArgumentError(label, str(value), f"must be above {lo:g} and at most {hi:g}")
     if boxes < 1 or max_depth < 1:
-        raise ScenarioError("--boxes" if boxes < 1 else "--max-depth", "", "must be at least 1")
+        raise ArgumentError("boxes" if boxes < 1 else "max_depth", "", "must be at least 1")
     seed = int(scenario.seed if seed is None else seed)
     started = time.perf_counter()
     res = run(scenario, runs=runs, seed=seed, progress=progress, workers=workers, dask=dask,
@@ -334,9 +334,9 @@ def discover(scenario: Scenario, case: str = "resurgence", runs: int | None = No
     y = case_mask(df, name, op, threshold)
     n_cases = int(y.sum())
     if n_cases == 0 or n_cases == len(y):
-        raise ScenarioError("--outcome", case, f"is {'never' if n_cases == 0 else 'always'} the "
+        raise ArgumentError("case", case, f"is {'never' if n_cases == 0 else 'always'} the "
                             f"case in {len(y)} runs; nothing to discover (change the threshold, "
-                            f"the scenario or --runs)")
+                            f"the scenario or the runs)")
     cols = [f"param.{p}" for p in uncertain]
     x = df[cols].to_numpy(dtype=float)
 
@@ -385,7 +385,6 @@ def discover(scenario: Scenario, case: str = "resurgence", runs: int | None = No
     runs_df = df[cols].copy()
     runs_df.insert(0, "run", df["run"].to_numpy())
     runs_df["case"] = y
-    from ..engine import software_versions
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,
                   "scenario_sha256": scenario.sha256(), "seed": seed, "runs": int(len(y)),
                   "cases": n_cases, "peel_alpha": alpha, "min_mass": min_mass,

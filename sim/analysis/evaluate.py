@@ -3,7 +3,7 @@
 This is the door for external designs (SALib, EMA Workbench samplers, a user's own Latin
 hypercube). Each row of the table is one replica; its columns set
 
-* **uncertain parameters** — any name of ``sim.parameters.PARAMETERS`` (``isis.growth_rate``),
+* **uncertain parameters** — any name of ``sim.model.parameters.PARAMETERS`` (``isis.growth_rate``),
   also written ``param.isis.growth_rate`` as in ``outcomes.parquet``;
 * **levers** — any lever setting of ``sim.analysis.lever_settings`` (``retaliation``, ``aid``,
   ``posture.kind``, ``posture.<field>``, ``exit_month``);
@@ -31,16 +31,20 @@ only on the scenario, the seed, its values and its replica — never on the othe
 
 from __future__ import annotations
 
+import difflib
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from ..engine import BLOCK_SIZE, check_dask_address, execute, progress_bar
-from ..outcomes import OUTCOME_COLUMNS
-from ..parameters import PARAMETERS
-from ..scenario import Scenario, ScenarioError
-from .lever_settings import apply_levers, check_lever, is_lever
+from sim.analysis.lever_settings import apply_levers, check_lever, is_lever
+from sim.engine.blocks import BLOCK_SIZE
+from sim.engine.executors import check_dask_address, execute
+from sim.engine.progress import progress_bar
+from sim.model.outcomes import OUTCOME_COLUMNS
+from sim.model.parameters import PARAMETERS
+from sim.scenario.errors import ArgumentError
+from sim.scenario.schema import Scenario
 
 SOURCE = "experiments"
 
@@ -60,17 +64,16 @@ def experiment_columns(columns: Iterable[str]) -> tuple[dict[str, str], list[str
         bare = name.removeprefix("param.")
         if bare in PARAMETERS:
             if bare in params.values():
-                raise ScenarioError(SOURCE, name, "parameter given twice (with and without param.)")
+                raise ArgumentError(SOURCE, name, "parameter given twice (with and without param.)")
             params[col] = bare
         elif name == "replica":
             replica = True
         elif is_lever(name):
             levers.append(col)
         else:
-            import difflib
             near = difflib.get_close_matches(bare, list(PARAMETERS), n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
-            raise ScenarioError(SOURCE, name, f"unknown column; {hint}allowed: parameter names "
+            raise ArgumentError(SOURCE, name, f"unknown column; {hint}allowed: parameter names "
                                 f"(see `iraqsim schema`), optionally as param.<name>; levers "
                                 f"(retaliation, aid, posture.kind, posture.<field>, exit_month); "
                                 f"replica")
@@ -82,11 +85,11 @@ def _check_parameter_values(values: np.ndarray, col: str, name: str) -> np.ndarr
     try:
         x = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ScenarioError(SOURCE, str(col), "values must be numbers") from None
+        raise ArgumentError(SOURCE, str(col), "values must be numbers") from None
     bad = ~np.isfinite(x) | (x < par.low) | (x > par.high)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ScenarioError(SOURCE, str(col), f"row {i} has {x[i]!r}; allowed {par.low:g} to "
+        raise ArgumentError(SOURCE, str(col), f"row {i} has {x[i]!r}; allowed {par.low:g} to "
                             f"{par.high:g} ({par.unit})")
     return x
 
@@ -97,9 +100,9 @@ def _replicas(table: pd.DataFrame, has_replica: bool, groups: np.ndarray) -> np.
         try:
             r = np.asarray(rep, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ScenarioError(SOURCE, "replica", "must be whole numbers >= 0") from None
+            raise ArgumentError(SOURCE, "replica", "must be whole numbers >= 0") from None
         if (~np.isfinite(r)).any() or (r < 0).any() or (r != np.round(r)).any():
-            raise ScenarioError(SOURCE, "replica", "must be whole numbers >= 0")
+            raise ArgumentError(SOURCE, "replica", "must be whole numbers >= 0")
         return r.astype(np.int64)
     return pd.Series(groups).groupby(groups).cumcount().to_numpy(dtype=np.int64)
 
@@ -137,7 +140,7 @@ def evaluate(scenario: Scenario, experiments: pd.DataFrame, seed: int | None = N
 
     Returns:
         A DataFrame with the index of ``experiments`` and one column per outcome of
-        ``sim.outcomes.OUTCOME_COLUMNS`` (booleans as ``bool``).
+        ``sim.model.outcomes.OUTCOME_COLUMNS`` (booleans as ``bool``).
 
     Raises:
         ScenarioError: for an unknown column, a value outside a parameter's allowed range, a

@@ -30,17 +30,14 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+import pandas as pd
 from pydantic import ValidationError
 
-from .. import levers as lv
-from ..scenario import Scenario, ScenarioError
+from sim.model import levers as lv
+from sim.model.postures import POSTURE_CLASSES
+from sim.scenario.errors import ArgumentError
+from sim.scenario.schema import Scenario
 
-#: Posture classes by ``kind``.
-POSTURE_CLASSES = {c.model_fields["kind"].default: c for c in
-                   (lv.Hold, lv.Waypoints, lv.RapidExit, lv.ConditionsBased, lv.OverTheHorizon,
-                    lv.KurdistanResidual)}
-#: Postures whose exit is a ramp starting at ``start_month``.
-RAMP_KINDS = ("rapid_exit", "over_the_horizon", "kurdistan_residual")
 #: Numeric or yes/no fields of some posture (``points`` is a list and is not a lever).
 POSTURE_FIELDS = sorted({f for c in POSTURE_CLASSES.values() for f in c.model_fields}
                         - {"kind", "points"})
@@ -56,7 +53,7 @@ def is_lever(name: str) -> bool:
     return name in LEVER_NAMES
 
 
-def check_lever(name: str, value: Any = None, source: str = "--lever") -> None:
+def check_lever(name: str, value: Any = None, source: str = "levers") -> None:
     """Raise ``ScenarioError`` if ``name`` is not a lever or ``value`` is not allowed for it.
 
     Only the name and enumerated values are checked here; numeric ranges are checked when the
@@ -65,11 +62,11 @@ def check_lever(name: str, value: Any = None, source: str = "--lever") -> None:
     if not is_lever(name):
         near = difflib.get_close_matches(name, LEVER_NAMES, n=1)
         hint = f"did you mean {near[0]!r}? " if near else ""
-        raise ScenarioError(source, name, f"unknown lever; {hint}allowed: retaliation, aid, "
+        raise ArgumentError(source, name, f"unknown lever; {hint}allowed: retaliation, aid, "
                             f"posture.kind, exit_month, posture.<field> with field one of "
                             f"{', '.join(POSTURE_FIELDS)}")
     if value is not None and name in ENUM_LEVERS and str(value) not in ENUM_LEVERS[name]:
-        raise ScenarioError(source, name, f"{value!r} is not allowed; allowed: "
+        raise ArgumentError(source, name, f"{value!r} is not allowed; allowed: "
                             f"{', '.join(ENUM_LEVERS[name])}")
 
 
@@ -83,7 +80,7 @@ def _sort_key(name: str) -> int:
     return 3
 
 
-def apply_levers(scenario: Scenario, settings: dict[str, Any], source: str = "--lever") -> Scenario:
+def apply_levers(scenario: Scenario, settings: dict[str, Any], source: str = "levers") -> Scenario:
     """Return a copy of ``scenario`` with the lever settings applied.
 
     Args:
@@ -107,20 +104,20 @@ def apply_levers(scenario: Scenario, settings: dict[str, Any], source: str = "--
             data = {k: v for k, v in data.items() if k in cls.model_fields}
             data["kind"] = value
         elif name in EXIT_MONTH:
-            if data["kind"] == "hold":
-                data = {k: v for k, v in data.items() if k in lv.RapidExit.model_fields}
-                data["kind"] = "rapid_exit"
-            if data["kind"] not in RAMP_KINDS:
-                raise ScenarioError(source, name, f"needs a hold or ramp posture "
-                                    f"({', '.join(RAMP_KINDS)}), not {data['kind']!r}; "
-                                    f"use posture.kind to switch, or set posture fields directly")
-            data["start_month"] = value
+            try:
+                posture = POSTURE_CLASSES[data["kind"]].model_validate(data).with_exit_month(value)
+            except ValidationError as exc:
+                raise _invalid(exc, settings, source) from None
+            except ValueError as exc:  # the posture has no exit a month could move
+                raise ArgumentError(source, name, f"{exc}; use posture.kind to switch, or set "
+                                    "posture fields directly") from None
+            data = _posture_data(posture)
         elif name.startswith("posture."):
             field = name.split(".", 1)[1]
             if field not in POSTURE_CLASSES[data["kind"]].model_fields:
                 allowed = [f for f in POSTURE_CLASSES[data["kind"]].model_fields
                            if f not in ("kind", "points")]
-                raise ScenarioError(source, name, f"a {data['kind']} posture has no {field!r}; "
+                raise ArgumentError(source, name, f"a {data['kind']} posture has no {field!r}; "
                                     f"allowed: {', '.join(allowed)}")
             data[field] = value
         else:
@@ -130,12 +127,17 @@ def apply_levers(scenario: Scenario, settings: dict[str, Any], source: str = "--
         levers = scenario.levers.model_copy(update={"posture": new_posture})
         levers = lv.Levers.model_validate({**levers.model_dump(mode="python"), **changes})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"] if p not in POSTURE_CLASSES)
-        raise ScenarioError(source, ", ".join(f"{k}={v}" for k, v in settings.items()),
-                            f"gives an invalid posture or lever ({loc or 'posture'}: "
-                            f"{err['msg'].removeprefix('Value error, ')})") from None
+        raise _invalid(exc, settings, source) from None
     return scenario.with_changes(levers=levers)
+
+
+def _invalid(exc: ValidationError, settings: dict, source: str) -> ArgumentError:
+    """The one-line error for settings that make the posture or the levers invalid."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if p not in POSTURE_CLASSES)
+    return ArgumentError(source, ", ".join(f"{k}={v}" for k, v in settings.items()),
+                         f"gives an invalid posture or lever ({loc or 'posture'}: "
+                         f"{err['msg'].removeprefix('Value error, ')})")
 
 
 def _posture_data(posture) -> dict:
@@ -157,7 +159,6 @@ def _missing(value) -> bool:
     if value is None:
         return True
     try:
-        import pandas as pd
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
@@ -188,7 +189,7 @@ def parse_value(text: str):
     return t
 
 
-def parse_lever_spec(spec: str, source: str = "--lever") -> tuple[str, list]:
+def parse_lever_spec(spec: str, source: str = "levers") -> tuple[str, list]:
     """Parse ``NAME=VALUES``: a comma list (``a,b,c``) or an inclusive range ``start:stop:step``.
 
     Examples: ``exit_month=0:36:6`` (0, 6, ..., 36), ``retaliation=none,proportional``.
@@ -197,20 +198,20 @@ def parse_lever_spec(spec: str, source: str = "--lever") -> tuple[str, list]:
         ScenarioError: naming the option and what is allowed.
     """
     if "=" not in spec:
-        raise ScenarioError(source, spec, "expected NAME=VALUES, e.g. exit_month=0:36:6 or "
+        raise ArgumentError(source, spec, "expected NAME=VALUES, e.g. exit_month=0:36:6 or "
                             "retaliation=none,proportional")
     name, values_text = (s.strip() for s in spec.split("=", 1))
     check_lever(name, None, source)
     if not values_text:
-        raise ScenarioError(source, name, "no values given; use a comma list or start:stop:step")
+        raise ArgumentError(source, name, "no values given; use a comma list or start:stop:step")
     if ":" in values_text and "," not in values_text:
         values = _parse_range(name, values_text, source)
     else:
         values = [parse_value(v) for v in values_text.split(",") if v.strip()]
     if not values:
-        raise ScenarioError(source, name, "no values given; use a comma list or start:stop:step")
+        raise ArgumentError(source, name, "no values given; use a comma list or start:stop:step")
     if len(set(map(str, values))) != len(values):
-        raise ScenarioError(source, name, "values repeat; give each value once")
+        raise ArgumentError(source, name, "values repeat; give each value once")
     for v in values:
         check_lever(name, v, source)
     return name, values
@@ -219,16 +220,16 @@ def parse_lever_spec(spec: str, source: str = "--lever") -> tuple[str, list]:
 def _parse_range(name: str, text: str, source: str) -> list:
     parts = text.split(":")
     if len(parts) != 3:
-        raise ScenarioError(source, name, f"range {text!r} must be start:stop:step, e.g. 0:36:6")
+        raise ArgumentError(source, name, f"range {text!r} must be start:stop:step, e.g. 0:36:6")
     nums = [parse_value(p) for p in parts]
     if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in nums):
-        raise ScenarioError(source, name, f"range {text!r} must hold numbers, e.g. 0:36:6")
+        raise ArgumentError(source, name, f"range {text!r} must hold numbers, e.g. 0:36:6")
     start, stop, step = nums
     if step <= 0 or stop < start:
-        raise ScenarioError(source, name, f"range {text!r} needs step > 0 and stop >= start")
+        raise ArgumentError(source, name, f"range {text!r} needs step > 0 and stop >= start")
     count = int((stop - start) / step + 1e-9) + 1
     if count > 1000:
-        raise ScenarioError(source, name, f"range {text!r} gives {count} values; at most 1000")
+        raise ArgumentError(source, name, f"range {text!r} gives {count} values; at most 1000")
     values = [start + i * step for i in range(count)]
     if all(isinstance(x, int) for x in nums):
         return [int(v) for v in values]

@@ -9,8 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..outcomes import OUTCOME_COLUMNS  # noqa: E402
-from ..plots import save_figure  # noqa: E402
+from sim.analysis.robustness import pareto_front
+from sim.model.outcomes import OUTCOME_COLUMNS  # noqa: E402
+from sim.reporting.plots import save_figure  # noqa: E402
 
 #: Outcomes shown against the first swept lever (mean, or probability for yes/no outcomes).
 LEVER_PANELS = ["resurgence", "isis_peak", "militia_attacks", "us_fatalities", "expelled",
@@ -35,7 +36,6 @@ def plot_tradeoff(table: pd.DataFrame, lever_names: list[str], path) -> None:
     sc = ax.scatter(x, y, c=c, cmap="viridis", s=70, vmin=0, vmax=max(0.05, float(np.nanmax(c))),
                     zorder=3, edgecolors=np.where(table["pareto"], "black", "none"), linewidths=1.6)
     fig.colorbar(sc, ax=ax, label="P(expelled)")
-    from .robustness import pareto_front
     front2 = pareto_front(np.column_stack([x, y]))
     order = np.argsort(x[front2])
     ax.step(x[front2][order], y[front2][order], where="post", color="crimson", lw=1.2, zorder=2,

@@ -23,10 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.engine.summary import column_chunks, column_statistics, column_tail_mean, outcome_reader
 
 #: Outcome -> "min" (lower is better), "max" (higher is better) or "info" (not judged).
-#: Assumption: the US perspective of DESIGN §1; month outcomes are NaN when nothing happens and
-#: are left out (their event outcome carries the information).
+#: Assumption: the US decision-maker's perspective (docs/ODD.md, section 1.1); month outcomes
+#: are NaN when nothing happens and are left out (their event outcome carries the information).
 OUTCOME_DIRECTIONS: dict[str, str] = {
     "isis_peak": "min",
     "isis_end": "min",
@@ -102,10 +106,9 @@ def choice_robustness(choices: pd.DataFrame, sources: list, outcomes: list[str] 
         progress: Called with 1 after each outcome judged.
 
     Every statistic is read in chunks: a pass over the choices' columns side by side writes each
-    run's regret per choice, then ``sim.summary`` takes exact means, maxima, quantiles and tail
+    run's regret per choice, then ``sim.engine.summary`` takes exact means, maxima, quantiles and tail
     means of those columns, a few passes each. Memory grows with the number of choices, not runs.
     """
-    from ..summary import column_statistics, column_tail_mean, outcome_reader
     opened = [_open(src) for src in sources]
     if outcomes is None:
         present = _columns(opened[0])
@@ -153,7 +156,6 @@ def _open(source):
     """A DataFrame as is; a Parquet path opened for reading row groups."""
     if isinstance(source, pd.DataFrame):
         return source
-    import pyarrow.parquet as pq
     return pq.ParquetFile(os.fspath(source))
 
 
@@ -165,17 +167,14 @@ def _bad_and_regret(tables: list, outcome: str, sign: float, names: list[str], s
     """Two tables with one column per choice: ``sign * outcome`` ("larger is worse") and each
     run's regret (how much worse than the best choice in the same run). In memory when the
     choices' tables are, else Parquet files in ``scratch``, written a chunk at a time."""
-    from ..summary import column_chunks
     chunks = zip(*(column_chunks(t, outcome) for t in tables))
     in_memory = all(isinstance(t, pd.DataFrame) for t in tables)
     if not in_memory:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
         folder = Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         paths = (folder / f"{outcome}.bad.parquet", folder / f"{outcome}.regret.parquet")
         schema = pa.schema([(n, pa.float64()) for n in names])
-        # scratch read back at once: no compression, no dictionary (writing is 5x faster)
+        # scratch read back at once: no compression, no dictionary (much faster to write)
         writers = [pq.ParquetWriter(path, schema, compression="none", use_dictionary=False)
                    for path in paths]
     parts = ([], [])

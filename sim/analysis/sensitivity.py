@@ -14,11 +14,12 @@ than fresh luck, and a parameter the model ignores gets indices of exactly zero.
 each outcome's variance due to luck alone (``noise_share``: the same parameter values rerun with
 other random numbers) is reported beside the indices. This relies on the model's draws using a
 fixed amount of randomness whatever the parameters (Poisson counts are drawn by CDF inversion,
-``sim.agents.poisson_from_uniform``).
+``sim.model.kernels.poisson_from_uniform``).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import time
 import warnings
@@ -28,12 +29,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
 
-from ..engine import BLOCK_SIZE
-from ..outcomes import OUTCOME_COLUMNS
-from ..parameters import PARAMETERS
-from ..scenario import FromPosterior, Scenario, ScenarioError
-from .evaluate import evaluate
+from sim._version import __version__
+from sim.analysis.evaluate import evaluate
+from sim.analysis.plots import plot_indices
+from sim.engine.blocks import BLOCK_SIZE
+from sim.engine.io import jsonable, software_versions, write_atomically
+from sim.model.outcomes import OUTCOME_COLUMNS
+from sim.model.parameters import PARAMETERS
+from sim.scenario.distributions import FromPosterior
+from sim.scenario.errors import ArgumentError, ScenarioError
+from sim.scenario.schema import Scenario
 
 METHODS = ("sobol", "morris")
 #: Outcomes analysed when none are named.
@@ -52,19 +62,18 @@ def sensitivity_outcomes() -> list[str]:
     return [k for k, (kind, _) in OUTCOME_COLUMNS.items() if kind != "month"]
 
 
-def check_outcomes(outcomes, source: str = "--outcome") -> list[str]:
+def check_outcomes(outcomes, source: str = "outcomes") -> list[str]:
     """Validate outcome names for sensitivity; ``ScenarioError`` names what is allowed."""
     allowed = sensitivity_outcomes()
     outcomes = list(outcomes)
     for o in outcomes:
         if o not in allowed:
-            import difflib
             near = difflib.get_close_matches(o, allowed, n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
-            raise ScenarioError(source, o, f"not an outcome sensitivity can analyse; {hint}"
+            raise ArgumentError(source, o, f"not an outcome sensitivity can analyse; {hint}"
                                 f"allowed: {', '.join(allowed)}")
     if not outcomes:
-        raise ScenarioError(source, "", "name at least one outcome")
+        raise ArgumentError(source, "", "name at least one outcome")
     return outcomes
 
 
@@ -144,12 +153,10 @@ class SensitivityResult:
     def save(self, directory, plots: bool = True) -> Path:
         """Write ``indices.parquet``/``indices.csv``, ``experiments.parquet``, ``summary.json``,
         ``scenario.resolved.yaml`` and ``plots/<outcome>.png`` into ``directory`` atomically."""
-        from ..results import write_atomically
         return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
     def write_into(self, folder: Path, plots: bool = True) -> None:
         """Write every file into an existing (temporary) folder."""
-        from ..results import jsonable
         folder = Path(folder)
         self.indices.to_parquet(folder / "indices.parquet", index=False)
         self.indices.to_csv(folder / "indices.csv", index=False)
@@ -161,7 +168,6 @@ class SensitivityResult:
         (folder / "scenario.resolved.yaml").write_text(
             yaml.safe_dump(self.scenario.resolved(), sort_keys=False))
         if plots:
-            from .plots import plot_indices
             (folder / "plots").mkdir(exist_ok=True)
             for outcome in self.outcomes:
                 plot_indices(self.indices, outcome, self.method, folder / "plots" / f"{outcome}.png",
@@ -201,22 +207,17 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
     Returns:
         ``SensitivityResult``.
     """
-    from SALib.analyze import morris as morris_analyze
-    from SALib.analyze import sobol as sobol_analyze
-    from SALib.sample import morris as morris_sample
-    from SALib.sample import sobol as sobol_sample
 
-    from .. import __version__
 
     if method not in METHODS:
-        raise ScenarioError("--method", method, f"unknown method; allowed: {', '.join(METHODS)}")
+        raise ArgumentError("method", method, f"unknown method; allowed: {', '.join(METHODS)}")
     outcomes = check_outcomes(outcomes)
     seed = int(scenario.seed if seed is None else seed)
     samples = DEFAULT_SAMPLES if samples is None else int(samples)
     if samples < 2:
-        raise ScenarioError("--samples", str(samples), "need at least 2 samples")
+        raise ArgumentError("samples", str(samples), "need at least 2 samples")
     if method == "sobol" and samples & (samples - 1):
-        raise ScenarioError("--samples", str(samples), "Sobol sampling needs a power of two, "
+        raise ArgumentError("samples", str(samples), "Sobol sampling needs a power of two, "
                             "e.g. 1024 or 4096")
     problem = uncertainty_problem(scenario, parameters, source)
     names, d = problem["names"], problem["num_vars"]
@@ -269,7 +270,6 @@ def sensitivity(scenario: Scenario, outcomes=DEFAULT_OUTCOMES, method: str = "so
                                  **{k: (0.0 if res is None else float(res[k][j]))
                                     for k in ("mu", "mu_star", "mu_star_conf", "sigma")}})
     indices = pd.DataFrame(rows)
-    from ..engine import software_versions
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,
                   "scenario_sha256": scenario.sha256(), "seed": seed, "method": method,
                   "samples": samples, "evaluations": len(experiments), "parameters": names,

@@ -18,13 +18,30 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
-from ..outcomes import OUTCOME_COLUMNS
-from ..scenario import Scenario, ScenarioError
-from ..summary import _outcome_readers, column_statistics
-from .lever_settings import apply_levers, check_lever
-from .robustness import JUDGED_OUTCOMES, choice_robustness, pareto_front
+from sim._version import __version__
+from sim.analysis.lever_settings import apply_levers, check_lever
+from sim.analysis.plots import plot_lever_effects, plot_tradeoff
+from sim.analysis.robustness import JUDGED_OUTCOMES, choice_robustness, pareto_front
+from sim.engine.blocks import BLOCK_SIZE, blocks_for
+from sim.engine.executors import execute
+from sim.engine.io import (
+    DICTIONARY_PAGE_BYTES,
+    MemorySink,
+    ParquetSink,
+    jsonable,
+    software_versions,
+    table_pieces,
+    write_atomically,
+)
+from sim.engine.progress import progress_bar
+from sim.engine.summary import _outcome_readers, column_statistics
+from sim.model.outcomes import OUTCOME_COLUMNS
+from sim.scenario.errors import ArgumentError
+from sim.scenario.schema import Scenario
 
 #: The trade-off the articles state (all minimised): expected US deaths (exposure to militia
 #: attacks, RCD20-02, DB24-01), the chance of an ISIS resurgence (DB24-13, POL20-07) and the
@@ -71,9 +88,7 @@ class SweepResult:
 
     def _run_tables(self):
         """The runs table as pyarrow Tables, cell by cell, a row group of its outcomes at a time."""
-        import pyarrow as pa
 
-        from ..results import table_pieces
         front = pa.Schema.from_pandas(self.cells, preserve_index=False)
         for k, source in enumerate(self.sources):
             for piece in table_pieces(source):
@@ -84,9 +99,7 @@ class SweepResult:
 
     def write_runs(self, path) -> Path:
         """Write ``runs.parquet`` a piece at a time (memory does not grow with the runs)."""
-        import pyarrow.parquet as pq
 
-        from ..engine import DICTIONARY_PAGE_BYTES
         writer = None
         try:
             for table in self._run_tables():
@@ -107,7 +120,6 @@ class SweepResult:
         ``scenario.resolved.yaml`` and, with ``plots``, ``plots/tradeoff.png`` and
         ``plots/levers.png``.
         """
-        from ..results import write_atomically
         return write_atomically(directory, lambda tmp: self.write_into(tmp, plots=plots))
 
     #: Steps of ``write_into`` with plots (for a progress bar).
@@ -119,7 +131,6 @@ class SweepResult:
         ``progress``: called with 1 after each step (``FILES`` with plots): the tables, the runs,
         and each figure.
         """
-        from ..results import jsonable
         done = progress or (lambda n: None)
         folder = Path(folder)
         self.table.to_parquet(folder / "sweep.parquet", index=False)
@@ -133,7 +144,6 @@ class SweepResult:
         self.write_runs(folder / "runs.parquet")
         done(1)
         if plots:
-            from .plots import plot_lever_effects, plot_tradeoff
             (folder / "plots").mkdir(exist_ok=True)
             plot_tradeoff(self.table, self.lever_names, folder / "plots" / "tradeoff.png")
             done(1)
@@ -176,10 +186,8 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
         ScenarioError: for an unknown lever, a value it does not allow, or a cell whose lever
             settings make an invalid scenario (checked before anything runs).
     """
-    from .. import __version__
-    from ..engine import BLOCK_SIZE, _MemorySink, _ParquetSink, blocks_for, execute, progress_bar
     if not levers:
-        raise ScenarioError("--lever", "", "give at least one lever to sweep, e.g. exit_month=0:36:6")
+        raise ArgumentError("levers", "", "give at least one lever to sweep, e.g. exit_month=0:36:6")
     runs = int(scenario.runs if runs is None else runs)
     seed = int(scenario.seed if seed is None else seed)
     if runs < 1:
@@ -187,7 +195,7 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
     names = list(levers)
     for name, values in levers.items():
         if not values:
-            raise ScenarioError("--lever", name, "no values given")
+            raise ArgumentError("levers", name, "no values given")
         for v in values:
             check_lever(name, v)
     cells = pd.DataFrame(list(itertools.product(*levers.values())), columns=names)
@@ -208,8 +216,8 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
     try:
         for i, res in enumerate(results):
             if i % len(blocks) == 0:
-                sinks.append(_ParquetSink(folder / f"cell-{len(sinks)}.parquet") if folder
-                             else _MemorySink())
+                sinks.append(ParquetSink(folder / f"cell-{len(sinks)}.parquet") if folder
+                             else MemorySink())
             sinks[-1].add({"replica": res.columns["run"],
                            **{name: res.columns[name] for name in OUTCOME_COLUMNS}})
             if folder is not None and i % len(blocks) == len(blocks) - 1:
@@ -219,10 +227,10 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
         results.close()  # stops the workers or the cluster, also if the loop ended early
         bar(None)
         for sink in sinks:
-            if isinstance(sink, _ParquetSink):
+            if isinstance(sink, ParquetSink):
                 sink.close()
     elapsed = time.perf_counter() - started
-    sources = [sink.path if isinstance(sink, _ParquetSink) else sink.frame() for sink in sinks]
+    sources = [sink.path if isinstance(sink, ParquetSink) else sink.frame() for sink in sinks]
 
     # the tables, read from the cells' outcomes: a second bar on the same terms as the engine's
     judged = [o for o in JUDGED_OUTCOMES if o in OUTCOME_COLUMNS]
@@ -236,7 +244,6 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
     finally:
         bar(None)
 
-    from ..engine import software_versions
     provenance = {"package": "iraqsim", "version": __version__, "scenario": scenario.name,
                   "scenario_sha256": scenario.sha256(), "seed": seed, "runs_per_cell": runs,
                   "cells": len(cells), "block_size": BLOCK_SIZE, "executor": executor,
@@ -251,7 +258,7 @@ def cell_table(sources: list, cells: pd.DataFrame, runs: int) -> pd.DataFrame:
     Yes/no outcomes get ``<name>.mean`` (the probability); numbers ``.mean``, ``.p05``,
     ``.p50``, ``.p95``; months ``.mean`` and ``.p50`` over runs where the event happened.
     ``sources`` are the cells' outcome tables (DataFrames or Parquet paths), read a column at a
-    time in chunks (``sim.summary.column_statistics``: exact quantiles, numpy's linear method).
+    time in chunks (``sim.engine.summary.column_statistics``: exact quantiles, numpy's linear method).
     """
     rows = []
     for settings, source in zip(cells.to_dict("records"), sources):

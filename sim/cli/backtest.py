@@ -1,0 +1,57 @@
+"""``iraqsim backtest``: replay the history episodes and check every target from the articles."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sim.cli.common import check_writable, temp_sibling
+
+
+def register(sub):
+    p = sub.add_parser("backtest", help="replay the 2011, 2020 and 2023-24 episodes and check the "
+                       "model against the articles' figures (exit 1 if any target fails)")
+    p.add_argument("--runs", type=int, default=5000, help="replicas per episode (default 5000)")
+    p.add_argument("--seed", type=int, help="seed for every episode (default: each episode's own)")
+    p.add_argument("--out", default="results/backtest",
+                   help="output folder for backtest.png, backtest.csv and backtest.md "
+                        "(default results/backtest)")
+    p.add_argument("--targets", help="targets file (default: seeds/targets.yaml)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.set_defaults(func=main)
+
+
+def main(args) -> int:
+    from sim.cli.common import UserError
+    from sim.engine.io import replace_dir
+    from sim.validation.backtest import backtest, load_targets, plot_backtest
+
+    if args.runs < 1:
+        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    if args.seed is not None and args.seed < 0:
+        raise UserError(f"--seed must be 0 or more (got {args.seed})")
+    targets = load_targets(args.targets)
+    out = Path(args.out)
+    check_writable(out)
+    bt = backtest(runs=args.runs, seed=args.seed, targets=targets,
+                  progress=False if args.quiet else None)
+    tmp = temp_sibling(out)
+    try:
+        plot_backtest(bt, tmp / "backtest.png")
+        bt.table().to_csv(tmp / "backtest.csv", index=False)
+        (tmp / "backtest.md").write_text(bt.markdown() + "\n", encoding="utf-8")
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not args.quiet:
+        table = bt.table()[["target", "observed", "read as", "model median [90%]", "holds"]]
+        with_width = table.to_string(index=False, max_colwidth=58)
+        print(f"backtest: {args.runs:,} runs per episode")
+        print(with_width)
+        failed = [r.target.id for r in bt.results if r.status == "fails"]
+        counted = [r for r in bt.results if r.status != "not modelled"]
+        print(f"{len(counted) - len(failed)}/{len(counted)} targets hold"
+              + (f"; failing: {', '.join(failed)}" if failed else "")
+              + f"; wrote {out}/ (backtest.png, backtest.csv, backtest.md)")
+    return 0 if bt.all_hold else 1

@@ -1,0 +1,166 @@
+"""Helpers shared by subcommands: scenario arguments, run options and atomic output folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sim.engine.blocks import BLOCK_SIZE
+from sim.engine.executors import check_dask_address
+from sim.engine.io import current_umask, replace_dir
+from sim.engine.progress import progress_bar
+from sim.scenario.loading import scenario_file
+
+
+class UserError(Exception):
+    """A problem with the command line or the environment that the user can fix."""
+
+
+#: Options whose name differs from the library argument they set (``ArgumentError.argument``).
+FLAGS = {"levers": "--lever", "outcomes": "--outcome", "case": "--outcome", "parameters": "--parameter",
+         "alpha": "--peel-alpha"}
+
+
+def flag_of(argument: str) -> str:
+    """The command-line option of a library argument: ``peel_alpha`` -> ``--peel-alpha``."""
+    return FLAGS.get(argument, "--" + argument.replace("_", "-"))
+
+
+#: Files whose presence marks a folder as an earlier iraqsim result that may be replaced.
+RESULT_MARKERS = ("summary.json", "comparison.csv")
+
+
+def scenario_path(arg: str) -> str:
+    """The scenario file a command-line argument names: a path, or a library name
+    (``sim.scenario.loading.scenario_file``)."""
+    return scenario_file(arg)
+
+
+def add_executor_options(parser) -> None:
+    """``--workers`` and ``--dask``: where the blocks run (every command that runs the model)."""
+    parser.add_argument("--workers", type=int, default=1, metavar="K",
+                        help="local worker processes (default 1; results do not depend on it)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="'local' or a Dask scheduler address (tcp://HOST:PORT)")
+
+
+def check_executor_options(args) -> None:
+    """One-line errors for ``--workers`` below 1 and a malformed ``--dask`` address."""
+    if args.workers < 1:
+        raise UserError(f"--workers must be at least 1 (got {args.workers})")
+    if args.dask:
+        check_dask_address(args.dask)
+
+
+def writing_bar(total: int, runs: int, quiet: bool, unit: str):
+    """The bar shown while a result's files and figures are written: after the engine's, so on
+    the same terms (a terminal, jobs of more than one block, not ``--quiet``)."""
+    return progress_bar(total, False if quiet or runs <= BLOCK_SIZE else None, "writing", unit=unit)
+
+
+def add_run_options(parser, what: str = "the scenario's") -> None:
+    """``--runs``, ``--seed``, ``--workers``, ``--dask`` and ``--quiet`` (shared by run and compare)."""
+    parser.add_argument("--runs", type=int, metavar="N", help=f"number of replicas (default: {what} runs)")
+    parser.add_argument("--seed", type=int, metavar="S", help=f"seed (default: {what} seed)")
+    add_executor_options(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no printed table")
+
+
+def check_run_options(args) -> None:
+    """One-line errors for run options out of range."""
+    if args.runs is not None and args.runs < 1:
+        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    if args.seed is not None and not 0 <= args.seed <= 2**63 - 1:
+        raise UserError(f"--seed must be between 0 and 2**63-1 (got {args.seed})")
+    check_executor_options(args)
+
+
+def check_writable(out: Path, markers: tuple[str, ...] | None = None) -> None:
+    """Fail with one line if ``out`` cannot be created, or is not safe to replace.
+
+    Args:
+        out: The output folder as the user gave it.
+        markers: When given, an existing non-empty ``out`` must hold one of these files (it is an
+            earlier result, safe to replace); any other folder is refused so that a mistyped
+            ``--out`` never deletes anyone's work.
+    """
+    shown = str(out)
+    full = Path(os.path.abspath(out))
+    if full == full.parent:
+        raise UserError(f"{shown}: cannot write results over a filesystem root; choose a new folder")
+    if full.exists() and not full.is_dir():
+        raise UserError(f"{shown}: exists and is not a folder; choose another --out")
+    if (markers and full.is_dir() and any(full.iterdir())
+            and not any((full / m).is_file() for m in markers)):
+        raise UserError(f"{shown}: folder exists and is not an iraqsim result (no summary.json); "
+                        "choose a new or empty folder")
+    check_parent_writable(full, shown)
+
+
+def check_parent_writable(full: Path, shown: str) -> None:
+    """Fail with one line unless the nearest existing parent of ``full`` is a writable folder."""
+    probe = full.parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"{shown}: cannot create the output folder ({probe} is a file, not a folder)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"{shown}: output folder is not writable (no write permission in {probe})")
+
+
+@contextmanager
+def atomic_output(out: str | os.PathLike) -> Iterator[Path]:
+    """Write a result folder atomically: yield a temporary sibling folder, then swap it in.
+
+    On success the temporary folder replaces ``out`` (an earlier result is removed only once the
+    new one is in place, ``sim.engine.io.replace_dir``). On any error or interruption (including
+    Ctrl-C) the temporary folder and any parent folders created for it are removed, and an earlier
+    result at ``out`` is left untouched.
+
+    Raises:
+        UserError: ``out`` cannot be written (see ``check_writable``).
+    """
+
+    check_writable(Path(out), RESULT_MARKERS)
+    full = Path(os.path.abspath(out))
+    created, probe = [], full.parent
+    while not probe.exists():
+        created.append(probe)
+        probe = probe.parent
+    tmp = None
+    try:
+        try:
+            full.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{full.name}.tmp-", dir=full.parent))
+            os.chmod(tmp, 0o777 & ~current_umask())
+        except OSError as exc:
+            raise UserError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
+        yield tmp
+        replace_dir(tmp, full)
+        tmp = None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+            for folder in created:  # deepest first; stop at the first one holding other files
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+
+
+def temp_sibling(out: Path) -> Path:
+    """A fresh temporary folder next to ``out`` (same filesystem, for an atomic rename)."""
+    parent = Path(os.path.abspath(out)).parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{Path(out).name}.tmp-", dir=parent))
+    os.chmod(tmp, 0o777 & ~current_umask())
+    return tmp
+
+
+def default_out(*names: str) -> Path:
+    """``results/<name>`` (or ``results/<a>-vs-<b>`` for several names)."""
+    return Path("results") / "-vs-".join(names)

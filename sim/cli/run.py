@@ -1,0 +1,62 @@
+"""``iraqsim run SCENARIO``: run a scenario and write the output contract (README, "Output contract").
+
+Writes ``outcomes.parquet``, ``quantiles.parquet``, ``summary.json``, ``scenario.resolved.yaml``
+and ``plots/{outcomes,trajectories}.png`` into ``--out`` (default ``results/<scenario name>``),
+atomically: outcomes stream into a temporary sibling folder that replaces ``--out`` only when
+every file is written, so a failed or interrupted run (Ctrl-C) leaves no folder behind and never
+damages an earlier result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.cli.common import add_run_options, atomic_output, check_run_options, default_out
+from sim.cli.common import scenario_path, writing_bar
+from sim.reporting.save import FIGURES, write_into
+
+#: Outcomes printed after a run (all are in ``summary.json``).
+KEY_OUTCOMES = ["resurgence", "months_to_resurgence", "isis_peak", "militia_attacks", "us_fatalities",
+                "expelled", "escalation", "isf_capability_end", "iran_influence_end", "us_troop_months"]
+
+
+def register(sub):
+    p = sub.add_parser("run", help="run a scenario and write outcomes, quantiles, summary and plots",
+                       description="Run a scenario's Monte Carlo replicas and write the output "
+                                   "contract into a folder, atomically.")
+    p.add_argument("scenario", help="scenario YAML file (or a library name, see `iraqsim list`)")
+    add_run_options(p)
+    p.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>)")
+    p.set_defaults(func=main)
+
+
+def key_outcome_table(results):
+    """The printed table: key outcomes (mean or probability, p05, p50, p95)."""
+    table = results.table()
+    return table.loc[[k for k in KEY_OUTCOMES if k in table.index]]
+
+
+def main(args) -> int:
+    """Run the scenario and write the result folder; return the exit code."""
+    from sim.engine.engine import run
+    from sim.scenario.loading import load_scenario
+
+    check_run_options(args)
+    scenario = load_scenario(scenario_path(args.scenario))
+    out = Path(args.out) if args.out else default_out(scenario.name)
+    with atomic_output(out) as tmp:
+        res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
+                  progress=False if args.quiet else None, stream_to=tmp)
+        bar = writing_bar(res.FILES + FIGURES, res.n_runs, args.quiet, unit="file")
+        try:
+            write_into(res, tmp, progress=bar)
+        finally:
+            bar(None)
+    if not args.quiet:
+        prov = res.provenance
+        print(f"{scenario.name}: {prov['runs']:,} runs, seed {prov['seed']}, "
+              f"{prov['elapsed_seconds']:.1f} s")
+        print(key_outcome_table(res).to_string())
+        print(f"wrote {out}/ (outcomes.parquet, quantiles.parquet, summary.json, "
+              "scenario.resolved.yaml, plots/outcomes.png, plots/trajectories.png)")
+    return 0

@@ -1,1 +1,0 @@
-"""Subcommands of ``iraqsim``; each module has ``register(subparsers)``."""

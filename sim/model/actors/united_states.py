@@ -1,0 +1,239 @@
+"""The United States: troops, CT capacity, deterrence, retaliation, domestic will (M1, M2, M6, M10)."""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Agent
+
+from sim.model.kernels import clip, kernel, poisson_from_uniform
+from sim.model.levers import Retaliation
+from sim.model.parameters import per_run
+
+
+class UnitedStates(Agent):
+    """The United States: troops, CT capacity, deterrence, retaliation, domestic will."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        p, n = model.p, model.n_runs
+        self.stream = model.streams["us"]
+        self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
+        self.chosen_troops = np.full(n, float(model.posture.initial_troops()))
+        self.troops = self.chosen_troops.copy()
+        self.ct_capacity = np.zeros(n)
+        self.syria_capacity = np.zeros(n)
+        self.deterrence = np.zeros(n)
+        self.will = per_run(p.init_us_will, n)
+        self.fatalities = np.zeros(n)
+        self.forced_start = np.zeros(n)
+        self.forced_deadline = np.full(n, np.inf)
+        self.forced_from = np.zeros(n)
+        self.will_collapsed = np.zeros(n, dtype=bool)
+        # strikes made this month, read by the Iraqi government and Iran
+        self.strike_proportional = np.zeros(n, dtype=bool)
+        self.strike_leadership = np.zeros(n, dtype=bool)
+        self.strike_iran = np.zeros(n, dtype=bool)
+        self.escalated = np.zeros(n, dtype=bool)
+        self._update_capacities()
+
+    def step(self):
+        """The US month: set troops, retaliate, count losses, update will and capacities."""
+        self.set_troop_level()
+        self.retaliate()
+        self.update_will()
+        self._update_capacities()
+
+    # ---------------------------------------------------------------- troops (levers, M7, M10)
+    def set_troop_level(self):
+        """Levers + M7/M10: the chosen posture, capped by any forced exit under way.
+
+        A forced exit (an Iraqi exit demand, DB24-10, or collapsing will, RCD20-09) ramps troops
+        linearly from their level at the trigger to zero at the deadline.
+        """
+        m = self.model
+        self.chosen_troops = m.posture.chosen_troops(m.month, self.chosen_troops, m)
+        np.minimum(self.chosen_troops, self.forced_exit_cap(), out=self.troops)
+
+    def forced_exit_cap(self) -> np.ndarray:
+        """Troop ceiling imposed by a forced exit in each run (inf where none)."""
+        return self._exit_cap_kernel(self.forced_deadline, self.forced_start, self.forced_from,
+                                     float(self.model.month))
+
+    @kernel
+    def _exit_cap_kernel(deadline, start, start_troops, t):  # pragma: no cover
+        cap = np.empty(deadline.size)
+        for i in range(cap.size):
+            if np.isfinite(deadline[i]):
+                span = max(deadline[i] - start[i], 1.0)
+                cap[i] = start_troops[i] * clip((deadline[i] - t) / span, 0.0, 1.0)
+            else:
+                cap[i] = np.inf
+        return cap
+
+    def start_forced_exit(self, trigger: np.ndarray, months: np.ndarray):
+        """Start (or hasten) a forced exit where ``trigger``, ending ``months`` from now."""
+        self._start_exit_kernel(trigger, months, float(self.model.month), self.troops,
+                                self.forced_exit_cap(), self.forced_from, self.forced_start,
+                                self.forced_deadline)
+
+    @kernel
+    def _start_exit_kernel(trigger, months, t, troops, cap, start_troops, start,
+                           deadline):  # pragma: no cover
+        for i in range(trigger.size):
+            new_deadline = t + months[i]
+            if trigger[i] and new_deadline < deadline[i]:
+                start_troops[i] = min(troops[i], cap[i])
+                start[i] = t
+                deadline[i] = new_deadline
+
+    def _update_capacities(self):
+        """M2/M4: direct CT capacity and Syria-operations capacity from troops in Iraq.
+
+        Direct CT (intelligence, raids, air) scales with troops and with Baghdad's cooperation
+        (POL20-06); over-the-horizon postures keep a share from outside. Syria operations need an
+        Iraq hub (POL20-03: no Iraq, no Syria; POL20-09: Turkey is no substitute).
+        """
+        m, p = self.model, self.model.p
+        share_powered = m.troop_share_power(self.troops, 1.0, p.us_ct_exponent)
+        self._capacity_kernel(
+            ct_capacity=self.ct_capacity, syria_capacity=self.syria_capacity,
+            share_powered=share_powered, troops=self.troops, advise=float(m.posture.advise_factor),
+            cooperation=m.gov.cooperation, outside_ct=bool(m.posture.outside_ct),
+            over_the_horizon=p.us_over_the_horizon_fraction,
+            syria_basing=bool(m.posture.syria_basing), basing_troops=p.us_syria_basing_troops,
+            raid_capacity=p.us_syria_raid_capacity)
+
+    @kernel
+    def _capacity_kernel(ct_capacity, syria_capacity, share_powered, troops, advise, cooperation,
+                         outside_ct, over_the_horizon, syria_basing, basing_troops,
+                         raid_capacity):  # pragma: no cover
+        for i in range(troops.size):
+            ct = share_powered[i] * advise * cooperation[i]
+            if outside_ct:
+                ct = max(ct, over_the_horizon[i])
+            ct_capacity[i] = ct
+            hub = min(troops[i] / basing_troops[i], 1.0)
+            if syria_basing and troops[i] > 0:
+                hub = 1.0
+            syria_capacity[i] = raid_capacity[i] * hub
+
+    # ---------------------------------------------------------------- retaliation (M6)
+    def retaliate(self):
+        """M6: respond to this month's militia attacks according to the doctrine.
+
+        Retaliation is triggered by a lethal attack or a sustained wave (DB24-18). Proportional
+        strikes hit militia facilities (RCD20-04); leadership strikes kill a leader on Iraqi soil,
+        cutting the group's cohesion and raising deterrence (DB24-02, DB24-04, RCD20-08);
+        ``iran_direct`` presses Iran outside Iraq (WP20-06, DB24-05). Scheduled high-profile
+        strikes happen whatever the doctrine. Strikes on Iraqi soil raise withdrawal pressure (read
+        by the Iraqi government); leadership strikes and strikes on Iran may trigger a direct
+        Iranian strike on US forces (RCD20-07, WP20-08).
+        """
+        m, p = self.model, self.model.p
+        t = m.month
+        attacks = m.militia_attacks_total()
+        militia_deaths = m.militia_fatalities_total()
+        u_escalation, u_deaths = self.stream.random(out=self.draws)
+
+        doctrine = m.retaliation
+        commander = m.events.strike_iranian_commander[t] > 0
+        self._strike_kernel(
+            proportional=self.strike_proportional, leadership=self.strike_leadership,
+            iran=self.strike_iran, deterrence=self.deterrence, attacks=attacks,
+            militia_deaths=militia_deaths, troops=self.troops,
+            threshold=p.us_retaliation_attack_threshold, doctrine_proportional=doctrine is
+            Retaliation.PROPORTIONAL, doctrine_leadership=doctrine is Retaliation.LEADERSHIP,
+            doctrine_iran=doctrine is Retaliation.IRAN_DIRECT,
+            scheduled_leadership=bool(m.events.strike_militia_leader[t] > 0 or commander),
+            decay=p.us_deterrence_decay, gain_proportional=p.us_deterrence_gain_proportional,
+            gain_leadership=p.us_deterrence_gain_leadership,
+            gain_iran=p.us_deterrence_gain_iran_direct)
+
+        if self.strike_leadership.any():
+            target = m.most_active_group()
+            for i, group in enumerate(m.militias):
+                group.decapitate(self.strike_leadership & (target == i), p.militia_decapitation_loss)
+            m.iran.revenge[self.strike_leadership] = 1.0
+        if self.strike_proportional.any():
+            for group in m.militias:
+                group.decapitate(self.strike_proportional, p.militia_proportional_loss)
+
+        if self._escalation_kernel(
+            escalated=self.escalated, fatalities=self.fatalities, leadership=self.strike_leadership,
+            iran=self.strike_iran, commander=bool(commander), u_escalation=u_escalation,
+            militia_deaths=militia_deaths, troops=self.troops,
+            prob_leadership=p.iran_escalation_prob_leadership,
+            prob_iran=p.iran_escalation_prob_iran_direct,
+            prob_commander=p.iran_escalation_prob_commander):
+            # deaths from Iran's strikes, drawn only where one hit US troops
+            hit = np.flatnonzero(self.escalated & (self.troops > 0))
+            lethality = per_run(p.iran_escalation_lethality, m.n_runs)[hit]
+            self.fatalities[hit] += poisson_from_uniform(u_deaths[hit], lethality)
+
+    @kernel
+    def _strike_kernel(proportional, leadership, iran, deterrence, attacks, militia_deaths,
+                       troops, threshold, doctrine_proportional, doctrine_leadership,
+                       doctrine_iran, scheduled_leadership, decay, gain_proportional,
+                       gain_leadership, gain_iran):  # pragma: no cover
+        """Who strikes this month, and the deterrence it buys (M6)."""
+        for i in range(troops.size):
+            trigger = (militia_deaths[i] > 0 or attacks[i] >= threshold[i]) and troops[i] > 0
+            proportional[i] = trigger and doctrine_proportional
+            leadership[i] = (trigger and doctrine_leadership) or scheduled_leadership
+            iran[i] = trigger and doctrine_iran
+            d = deterrence[i] * (1 - decay[i])
+            gain = (gain_proportional[i] * proportional[i] + gain_leadership[i] * leadership[i]
+                    + gain_iran[i] * iran[i])
+            deterrence[i] = d + min(gain, 1.0) * (1 - d)
+
+    @kernel
+    def _escalation_kernel(escalated, fatalities, leadership, iran, commander, u_escalation,
+                           militia_deaths, troops, prob_leadership, prob_iran,
+                           prob_commander):  # pragma: no cover
+        """Iran's direct strikes after leadership strikes or strikes on Iran (M6).
+
+        Sets this month's US deaths to the militias' toll and returns whether a strike hit US
+        troops present anywhere (their deaths are added by the caller).
+        """
+        any_hit = False
+        for i in range(troops.size):
+            p_escalate = prob_leadership[i] * leadership[i] + prob_iran[i] * iran[i]
+            if commander:
+                p_escalate = max(p_escalate, prob_commander[i])
+            escalated[i] = u_escalation[i] < p_escalate
+            fatalities[i] = militia_deaths[i]
+            any_hit |= escalated[i] and troops[i] > 0
+        return any_hit
+
+    # ---------------------------------------------------------------- domestic will (M10)
+    def update_will(self):
+        """M10: will erodes with US deaths and a passive partner; low will forces an exit.
+
+        Evidence: RCD20-09 (a war-weary US needs Baghdad to act), RCD20-03 (passivity).
+        """
+        m, p = self.model, self.model.p
+        collapse = np.empty(m.n_runs, dtype=bool)
+        if self._will_kernel(
+            will=self.will, collapse=collapse, attacks=m.militia_attacks_total(),
+            control=m.gov.militia_control, cooperation=m.gov.cooperation,
+            fatalities=self.fatalities, collapsed=self.will_collapsed, troops=self.troops,
+            recovery=p.us_will_recovery, initial=p.init_us_will,
+            loss_per_fatality=p.us_will_loss_per_fatality,
+            loss_passive=p.us_will_loss_passive_partner, threshold=p.us_will_threshold):
+            self.will_collapsed |= collapse
+            self.start_forced_exit(collapse, p.us_forced_exit_months)
+
+    @kernel
+    def _will_kernel(will, collapse, attacks, control, cooperation, fatalities, collapsed, troops,
+                     recovery, initial, loss_per_fatality, loss_passive, threshold):  # pragma: no cover
+        """Update will; mark where it collapses now; return whether it did anywhere."""
+        any_collapse = False
+        for i in range(will.size):
+            attacked = 1.0 if attacks[i] > 0 else 0.0
+            passivity = attacked * (1 - control[i] * cooperation[i])
+            w = will[i] + (recovery[i] * (initial[i] - will[i])
+                           - loss_per_fatality[i] * fatalities[i] - loss_passive[i] * passivity)
+            will[i] = clip(w, 0.0, 1.0)
+            collapse[i] = will[i] < threshold[i] and not collapsed[i] and troops[i] > 0
+            any_collapse |= collapse[i]
+        return any_collapse

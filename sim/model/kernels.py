@@ -1,0 +1,177 @@
+"""Compiled inner loops (numba): the shared ones, and the scalar helpers of the actors' kernels.
+
+The actors' mechanisms (``sim/model/actors/``) run as compiled loops over the replicas of a
+block, one loop per mechanism, written next to the method it serves: one pass over memory
+instead of a dozen numpy temporaries. Each loop does per element exactly the IEEE operations,
+in the same order, that the vectorised numpy expression would, so the two agree bit for bit
+(tests pin the Poisson walk and the normals against numpy references). Transcendental functions (``exp``, ``expm1``, ``log``, ``**``)
+stay in numpy, whose SIMD versions differ from the C library's in the last bits. A parameter
+the scenario leaves the same in every run arrives as a number, not an array, and reads as ``p[i]``
+all the same (``_index_a_number``): the loops then stream only the parameters that vary.
+
+Kernels are compiled on first use and cached next to this file (or in numba's user-wide cache
+when the package folder is read-only), so only the first run on a machine pays the compile time.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+from scipy.special import ndtri
+
+#: How every compiled loop of the package is built. Cached on disk (``cache=True``), so a process
+#: only loads it. ``error_model="numpy"``: a division by zero would give inf or NaN, as in numpy,
+#: instead of raising ZeroDivisionError; without the check LLVM can vectorise the loops that
+#: divide. No loop divides by zero, so results are the same either way.
+COMPILE = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+@overload(operator.getitem, inline="always")
+def _index_a_number(x, i):
+    """``x[i]`` of a float is ``x``: a kernel reads a parameter as ``p[i]`` whether it is an array
+    over the replicas or one number for all of them (``sim.model.parameters.make_namespace``). Each
+    kernel is compiled for the mix it is given (cached on disk like the rest)."""
+    if isinstance(x, types.Float) and isinstance(i, types.Integer):
+        return lambda x, i: x
+    return None
+
+
+def kernel(fn):
+    """Compile ``fn`` as an actor's static ``_..._kernel``: a mechanism's loop over the replicas."""
+    return staticmethod(njit(**COMPILE)(fn))
+
+
+@njit(inline="always", **COMPILE)
+def clip(x, low, high):  # pragma: no cover - compiled
+    """``numpy.clip`` of one number."""
+    return min(max(x, low), high)
+
+
+@njit(inline="always", **COMPILE)
+def relax(x, target, rate):  # pragma: no cover - compiled
+    """Move ``x`` towards ``target`` by ``rate`` of the gap and keep it in 0..1."""
+    return clip(x + rate * (target - x), 0.0, 1.0)
+
+
+#: Values below which ``standard_normals`` calls numpy instead: handing a Generator to a compiled
+#: loop has a fixed cost (numba unboxes its bit generator) that small arrays do not repay.
+COMPILED_NORMALS_FROM = 2048
+
+
+def standard_normals(stream: np.random.Generator, out: np.ndarray) -> np.ndarray:
+    """``stream.standard_normal(out=out)``: the same values, faster for a block.
+
+    ``out`` must be C-contiguous float64, as numpy requires. The values and the generator's state
+    afterwards are numpy's, bit for bit (a test compares them): numba's
+    ``Generator.standard_normal`` is a port of numpy's ziggurat, with numpy's tables, drawing from
+    the same bit generator.
+    """
+    if out.size < COMPILED_NORMALS_FROM or not out.flags.c_contiguous:
+        return stream.standard_normal(out=out)
+    _fill_standard_normals(stream, out.reshape(-1))
+    return out
+
+
+@njit(**COMPILE)
+def _fill_standard_normals(stream, flat):  # pragma: no cover - compiled
+    """numba's ``Generator.standard_normal``, value by value into ``flat`` (numpy's order)."""
+    for i in range(flat.size):
+        flat[i] = stream.standard_normal()
+
+
+#: CDF terms every replica sums without branching before the walk goes on where it must: the
+#: counts of the model are mostly 0-4, and a branch-free first pass avoids one mispredicted exit
+#: per replica.
+POISSON_PREFIX = 5
+
+
+@njit(**COMPILE)
+def poisson_minus_rates(lam):  # pragma: no cover - compiled
+    """Minus the rates floored at 0 (``exp`` of which starts the CDF walk)."""
+    minus = np.empty(lam.size)
+    for i in range(lam.size):
+        minus[i] = -max(lam[i], 0.0)
+    return minus
+
+
+@njit(**COMPILE)
+def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
+    """Write the Poisson count of each replica into ``out`` by walking its CDF.
+
+    ``term`` holds ``exp(-max(lam, 0))``. The count is the number of CDF partial sums the
+    uniform ``u`` exceeds; a term that underflows to 0 ends the walk. Rates above ``above`` are
+    not walked (count 0 here); returns whether there were any, for the caller's normal
+    approximation.
+
+    Two passes, the same partial sums: the first sums ``POISSON_PREFIX`` terms in every replica
+    without a branch (the sums only grow, so counting the ones below ``u`` equals walking until
+    the first one above it), and marks with ``POISSON_PREFIX`` the replicas it leaves to the
+    second: those whose sums were all below ``u``, and those above ``above``. The second walks
+    on, term by term, only where marked (recomputing the first terms, which gives the same
+    sums), and is skipped when nothing is marked (most of the deaths' draws).
+    """
+    marked = False
+    for i in range(u.size):
+        ui, li = u[i], max(lam[i], 0.0)
+        t = term[i]
+        c = t
+        k = 1.0 if ui > c else 0.0
+        for j in range(1, POISSON_PREFIX):
+            t *= li / j
+            c += t
+            k += 1.0 if ui > c and t > 0.0 else 0.0
+        k = POISSON_PREFIX if li > above else k
+        out[i] = k
+        marked |= k == POISSON_PREFIX
+    big = False
+    if not marked:
+        return big
+    for i in range(u.size):
+        if out[i] != POISSON_PREFIX:
+            continue
+        ui, li = u[i], max(lam[i], 0.0)
+        if li > above:
+            big = True
+            out[i] = 0.0
+            continue
+        t = term[i]
+        c = t
+        j = 0.0
+        while True:
+            j += 1.0
+            t *= li / j
+            c += t
+            if j >= POISSON_PREFIX:
+                if ui > c and t > 0.0:
+                    out[i] += 1.0
+                else:
+                    break
+    return big
+
+
+
+#: Rate above which a Poisson count is drawn by its normal approximation (error far below the
+#: model's uncertainty; keeps the inversion loop short).
+POISSON_NORMAL_ABOVE = 30.0
+
+
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Poisson counts with means ``lam``, by inverting the CDF at the uniforms ``u``.
+
+    ``Generator.poisson`` consumes a varying amount of randomness depending on the rate, so a
+    change of rate in one replica would shift every later draw of the block and break common
+    random numbers. Inversion uses exactly one uniform per count: the count is monotone in the
+    rate for a given uniform, so scenarios compare run by run. Written into ``out`` if given.
+    """
+    term = poisson_minus_rates(lam)
+    np.exp(term, out=term)
+    k = np.empty(lam.size) if out is None else out
+    if poisson_search(u, lam, term, POISSON_NORMAL_ABOVE, k):  # compiled CDF walk per replica
+        big = np.flatnonzero(lam > POISSON_NORMAL_ABOVE)
+        rate = lam[big]
+        approx = np.floor(rate + np.sqrt(rate) * ndtri(np.clip(u[big], 1e-12, 1 - 1e-12)) + 0.5)
+        k[big] = np.maximum(approx, 0.0)
+    return k

@@ -1,0 +1,478 @@
+"""Plots for slides: outcome distributions, trajectory fan charts, and their comparisons.
+
+Every figure labels its axes with units, puts calendar dates (``Scenario.month_dates``) on time
+axes, shows booleans as probabilities, and draws US troop levels next to the trajectories (a
+troops panel on top, scheduled events shaded in every panel). matplotlib runs headless (Agg).
+
+Functions (each writes one PNG and returns its path):
+
+* ``plot_outcomes(results, path)`` — probabilities of the yes/no outcomes and histograms of the
+  numeric ones for one scenario.
+* ``plot_trajectories(results, path)`` — fan charts (median, 50% and 90% bands).
+* ``plot_comparison(comparison, path)`` — the same outcomes overlaid for several scenarios run
+  with common random numbers.
+* ``plot_comparison_trajectories(comparison, path)`` — overlaid fan charts (median and 50% band).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+
+from sim.engine.summary import PooledReader, column_histogram, column_is_integral, column_statistics  # noqa: E402
+from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
+
+#: Trajectory variables drawn as fan charts, after the US troops panel.
+FAN_VARIABLES = ["isis_strength", "isf_capability", "militia_attacks", "us_fatalities",
+                 "withdrawal_pressure", "cooperation", "iran_influence", "us_will"]
+
+#: Short slide titles and units of the outcome columns (others fall back to their description).
+OUTCOME_LABELS: dict[str, tuple[str, str]] = {
+    "isis_peak": ("Peak ISIS fighters in Iraq", "fighters"),
+    "isis_end": ("ISIS fighters in Iraq at the end", "fighters"),
+    "resurgence": ("ISIS resurgence", ""),
+    "months_to_resurgence": ("When ISIS resurges", "date"),
+    "militia_attacks": ("Militia attacks on US forces, total", "attacks"),
+    "us_fatalities": ("US deaths, total", "deaths"),
+    "expelled": ("Iraq demands a US exit", ""),
+    "months_to_expulsion": ("When Iraq demands a US exit", "date"),
+    "parliament_vote": ("Parliament votes to expel US forces", ""),
+    "months_to_vote": ("When parliament votes", "date"),
+    "escalation": ("Direct US-Iran exchange", ""),
+    "will_collapse": ("US domestic will collapses", ""),
+    "leadership_strikes": ("US leadership strikes on Iraqi soil", "strikes"),
+    "isf_capability_end": ("ISF capability at the end", "0..1 (1 = self-reliant)"),
+    "iran_influence_end": ("Iranian influence at the end", "0..1"),
+    "withdrawal_pressure_peak": ("Peak withdrawal pressure", "0..1"),
+    "us_troops_end": ("US troops in Iraq at the end", "troops"),
+    "us_troop_months": ("US troop-months in Iraq", "troop-months"),
+}
+
+_STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 10, "xtick.labelsize": 9,
+          "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 15,
+          "axes.spines.top": False, "axes.spines.right": False}
+_BLUE, _DARK, _ORANGE, _GREY = "#4c72b0", "#1f3b73", "#dd8452", "#7f7f7f"
+_DPI = 120
+
+
+# ---------------------------------------------------------------------- helpers
+def _outcome_kinds(columns) -> tuple[list[str], list[str], list[str]]:
+    """Boolean, month and other numeric outcome columns present in ``columns``, in contract order."""
+    present = [c for c in OUTCOME_COLUMNS if c in columns]
+    booleans = [c for c in present if OUTCOME_COLUMNS[c][0] == "bool"]
+    months = [c for c in present if OUTCOME_COLUMNS[c][0] == "month"]
+    numbers = [c for c in present if OUTCOME_COLUMNS[c][0] not in ("bool", "month")]
+    return booleans, months, numbers
+
+
+def _label(name: str) -> tuple[str, str]:
+    return OUTCOME_LABELS.get(name, (OUTCOME_COLUMNS.get(name, ("", name))[1], ""))
+
+
+def _thousands(x, _pos=None) -> str:
+    """Tick label: 2,500 / 40k / 1.2M / 0.45."""
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if abs(x) >= 1e4:
+        return f"{x / 1e3:.3g}k"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def _runs(n: int) -> str:
+    return f"{n:,} run" + ("" if n == 1 else "s")
+
+
+def _month_to_date(start: str, months):
+    """Calendar dates (as matplotlib numbers) of fractional months after ``start`` (YYYY-MM)."""
+    y, m = (int(v) for v in start.split("-"))
+    base = mdates.date2num(_dt.date(y, m, 1))
+    return base + np.asarray(months, dtype=float) * 365.25 / 12
+
+
+def _date_axis(ax) -> None:
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _spans_decades(minimum: float, p01: float, p99: float) -> bool:
+    """Log axis: every value positive and the middle 98% spanning more than a factor 30."""
+    return minimum > 0 and p01 > 0 and p99 / p01 > 30
+
+
+def _edges(lo: float, hi: float, log: bool, small_counts: bool, n: int = 40) -> np.ndarray:
+    """Histogram edges over ``lo..hi``: log-spaced, one bar per whole value (``small_counts``:
+    whole numbers spanning at most ``n``), or ``n`` equal bins."""
+    if log:
+        return np.geomspace(lo, hi * 1.0001, n + 1)
+    if small_counts:
+        return np.arange(lo - 0.5, hi + 1.5)
+    return np.linspace(lo, hi, n + 1)
+
+
+def _event_spans(scenario) -> list[tuple[int, int, str]]:
+    """(first month, last month + 1, label) of the scenario's scheduled events."""
+    spans = []
+    for ev in getattr(scenario, "events", []):
+        months = getattr(ev, "months", 1)
+        spans.append((ev.month, min(ev.month + months, scenario.horizon_months), ev.kind.replace("_", " ")))
+    return spans
+
+
+def _shade_events(ax, scenario, label: bool = False) -> None:
+    for i, (first, stop, text) in enumerate(_event_spans(scenario)):
+        x0, x1 = _month_to_date(scenario.start, [first, max(stop, first + 1)])
+        ax.axvspan(x0, x1, color=_ORANGE, alpha=0.10, lw=0)
+        if label:
+            ax.text(x0, 0.95 - 0.12 * (i % 6), f" {text} ({first}-{stop - 1})" if stop - first > 1 else
+                    f" {text} (month {first})", transform=ax.get_xaxis_transform(), fontsize=8,
+                    va="top", ha="left", color="#a0522d", clip_on=True)
+
+
+def _probability_bars(ax, names: list[str], probs_by_series: list[tuple[str, list[float], str]]) -> None:
+    """Horizontal bars of probabilities (one group per outcome, one bar per series)."""
+    k = len(probs_by_series)
+    height = 0.8 / k
+    y = np.arange(len(names))[::-1]
+    for j, (series, probs, color) in enumerate(probs_by_series):
+        pos = y + 0.4 - height * (j + 0.5)
+        bars = ax.barh(pos, probs, height=height * 0.92, color=color, label=series if k > 1 else None)
+        for bar, p in zip(bars, probs):
+            ax.text(min(p, 1.0) + 0.01, bar.get_y() + bar.get_height() / 2, f"{100 * p:.1f}%",
+                    va="center", fontsize=8 if k > 2 else 9)
+    ax.set_yticks(y, [_label(n)[0] for n in names])
+    ax.set_xlim(0, 1.12)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("probability (share of runs)")
+    ax.set_title("How likely? (over the whole horizon)")
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+
+
+def _no_variation(ax, name: str, count: int, lo: float, hi: float, kind: str) -> bool:
+    """Write a sentence instead of a histogram when there is nothing to histogram: no value
+    (``count`` 0) or one value in every run (``lo == hi``, except for timings)."""
+    title, unit = _label(name)
+    ax.set_title(title)
+    if count == 0:
+        ax.text(0.5, 0.5, "never happens in any run", ha="center", va="center", transform=ax.transAxes)
+    elif lo == hi and kind != "month":
+        ax.text(0.5, 0.5, f"{_thousands(lo)} {unit}\nin every run", ha="center", va="center",
+                transform=ax.transAxes)
+    else:
+        return False
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return True
+
+
+def _grid(n_panels: int, cols: int, top_height: float = 0.0, width: float = 16.0, row_h: float = 3.1):
+    """A figure with an optional full-width top panel and a grid of ``n_panels`` below it."""
+    rows = int(np.ceil(n_panels / cols))
+    fig = plt.figure(figsize=(width, top_height + row_h * rows), layout="constrained")
+    ratios = ([top_height] if top_height else []) + [row_h] * rows
+    gs = fig.add_gridspec(len(ratios), cols, height_ratios=ratios)
+    top = fig.add_subplot(gs[0, :]) if top_height else None
+    first = 1 if top_height else 0
+    axes = [fig.add_subplot(gs[first + i // cols, i % cols]) for i in range(rows * cols)]
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, top, axes[:n_panels]
+
+
+def _grid_with_wide_first(n_panels: int, cols: int = 4, wide_rows: int = 1, width: float = 16.0,
+                          row_h: float = 3.2):
+    """A grid whose first panel spans two columns and ``wide_rows`` rows; ``n_panels`` follow."""
+    cells, r = [], 0
+    while len(cells) < n_panels:
+        for c in range(cols):
+            if not (r < wide_rows and c < 2):
+                cells.append((r, c))
+        r += 1
+    rows = max(r, wide_rows)
+    fig = plt.figure(figsize=(width, row_h * rows), layout="constrained")
+    gs = fig.add_gridspec(rows, cols)
+    wide = fig.add_subplot(gs[:wide_rows, :2])
+    axes = [fig.add_subplot(gs[rr, cc]) for rr, cc in cells]
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, wide, axes[:n_panels]
+
+
+def _stats_note(ax, p05: float, p50: float, p95: float) -> None:
+    """Median and 90% interval, written in the panel's corner."""
+    ax.text(0.98, 0.97, f"median {_thousands(p50)}\n90%: {_thousands(p05)} to {_thousands(p95)}",
+            transform=ax.transAxes, ha="right", va="top", fontsize=9,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+def _bars(ax, edges: np.ndarray, counts: np.ndarray, n_runs: int, **style) -> None:
+    """A histogram already counted (``counts`` in the bins ``edges``), in % of ``n_runs``."""
+    ax.hist(edges[:-1], bins=edges, weights=counts * (100.0 / n_runs), **style)
+
+
+def save_figure(fig, target, dpi: int, **kwargs) -> None:
+    """Save ``fig`` to ``target`` (a path or a file object) and close it.
+
+    A figure with a layout engine (constrained layout) is laid out at the dpi it is saved with
+    and then frozen, so ``savefig`` draws it once: otherwise it first draws the whole figure
+    without rendering, only to run the layout, then draws it again (with dozens of panels each
+    draw lays out hundreds of tick labels). The pixels are the same (tested; compared on the
+    run, comparison, backtest, sweep and report figures).
+    """
+    layout = fig.get_layout_engine()
+    if layout is not None:
+        fig.set_dpi(dpi)
+        layout.execute(fig)
+        fig.set_layout_engine(None)
+    try:
+        fig.savefig(target, dpi=dpi, **kwargs)
+    finally:
+        plt.close(fig)
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, path, _DPI)
+    return path
+
+
+# ---------------------------------------------------------------------- one scenario
+def plot_outcomes(results, path) -> Path:
+    """Distribution grid of one scenario's outcomes.
+
+    A bar chart gives the probability of each yes/no outcome; histograms (in % of runs, with the
+    median and the 90% interval marked) give the numeric outcomes; the timing outcomes are drawn
+    on calendar dates and say in how many runs the event happens at all.
+
+    Args:
+        results: A ``sim.engine.Results``.
+        path: PNG file to write.
+    """
+    scenario = results.scenario
+    booleans, months, numbers = _outcome_kinds(results.outcome_names)
+    n = results.n_runs
+    with plt.rc_context(_STYLE):
+        fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
+                                               wide_rows=1 if len(booleans) <= 6 else 2)
+        if booleans:
+            _probability_bars(top, booleans, [("", [column_statistics(results.outcome_reader(b), ())
+                                                    .get("mean", 0.0) for b in booleans], _ORANGE)])
+        else:
+            top.set_visible(False)
+        for ax, name in zip(axes, months + numbers):
+            kind = OUTCOME_COLUMNS[name][0]
+            column = results.outcome_reader(name)  # read in chunks: memory does not grow with runs
+            st = column_statistics(column, (0.01, 0.05, 0.5, 0.95, 0.99))
+            if _no_variation(ax, name, st["n"], st.get("min"), st.get("max"), kind):
+                continue
+            title, unit = _label(name)
+            if kind == "month":
+                month_edges = np.arange(0, scenario.horizon_months + 1, 3) - 0.5
+                _bars(ax, _month_to_date(scenario.start, month_edges),
+                      column_histogram(column, month_edges), n, color=_BLUE)
+                ax.axvline(_month_to_date(scenario.start, st[0.5]), color="k", lw=1.2, ls="--")
+                _date_axis(ax)
+                ax.set_title(f"{title}\n(happens in {100 * st['n'] / n:.1f}% of runs)")
+                ax.set_xlabel("calendar date")
+            else:
+                log = _spans_decades(st["min"], st[0.01], st[0.99])
+                small_counts = (not log and st["max"] - st["min"] <= 40
+                                and column_is_integral(column))
+                edges = _edges(st["min"], st["max"], log, small_counts)
+                _bars(ax, edges, column_histogram(column, edges), n, color=_BLUE)
+                ax.axvline(st[0.5], color="k", lw=1.2, ls="--")
+                if log:
+                    ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5) if not log else
+                                           matplotlib.ticker.LogLocator(subs=(1.0, 3.0)))
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+                _stats_note(ax, st[0.05], st[0.5], st[0.95])
+                ax.set_title(title)
+                ax.set_xlabel(unit + (" (log scale)" if log else ""))
+            ax.set_ylabel("% of runs")
+        fig.suptitle(f"{scenario.name}: outcomes from {scenario.month_dates()[0]:%b %Y} over "
+                     f"{scenario.horizon_months} months ({_runs(n)}; dashed line = median)")
+        return _save(fig, path)
+
+
+def _fan(ax, band, color, label=None, outer=True):
+    x = band["date"]
+    if outer:
+        ax.fill_between(x, band["p05"], band["p95"], color=color, alpha=0.15, lw=0,
+                        label=None if label else "90% of runs")
+    ax.fill_between(x, band["p25"], band["p75"], color=color, alpha=0.35 if outer else 0.22, lw=0,
+                    label=None if label else "50% of runs")
+    ax.plot(x, band["p50"], color=color, lw=1.8, label=label or "median")
+
+
+def _style_fan(ax, var: str, bands) -> None:
+    meta = TRAJECTORY_VARIABLES[var]
+    ax.set_title(meta.label)
+    ax.set_ylabel(meta.unit)
+    lows = np.concatenate([b["p05"].to_numpy() for b in bands])
+    highs = np.concatenate([b["p95"].to_numpy() for b in bands])
+    if meta.log and lows.size and np.nanmin(lows) > 0 and np.nanmax(highs) / np.nanmin(lows) > 30:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    elif meta.unit == "0..1":
+        ax.set_ylim(max(0.0, np.nanmin(lows) - 0.05), min(1.0, np.nanmax(highs) + 0.05))
+    else:
+        ax.set_ylim(0, max(float(np.nanmax(highs)) * 1.15, 1.0) if highs.size else 1.0)
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    dates = np.concatenate([b["date"].to_numpy() for b in bands])
+    if dates.size:
+        ax.set_xlim(dates.min(), dates.max())
+    _date_axis(ax)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def plot_trajectories(results, path) -> Path:
+    """Fan charts of the trajectories, with US troop levels on top and events shaded.
+
+    Each panel shows the median and the bands holding 50% and 90% of runs, month by month, on
+    calendar dates. The top panel is the US troop level (the lever, after any forced exit).
+
+    Args:
+        results: A ``sim.engine.Results``.
+        path: PNG file to write.
+    """
+    q = results.quantiles
+    scenario = results.scenario
+    variables = [v for v in FAN_VARIABLES if v in set(q["variable"])]
+    with plt.rc_context(_STYLE):
+        fig, top, axes = _grid(len(variables), 2, top_height=2.6, width=14, row_h=2.7)
+        troops = results.band("us_troops").reset_index()
+        _fan(top, troops, _GREY)
+        _style_fan(top, "us_troops", [troops])
+        top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
+        _shade_events(top, scenario, label=True)
+        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        for ax, var in zip(axes, variables):
+            band = results.band(var).reset_index()
+            _fan(ax, band, _BLUE)
+            _style_fan(ax, var, [band])
+            _shade_events(ax, scenario)
+        fig.suptitle(f"{scenario.name}: trajectories, {_runs(results.n_runs)} "
+                     "(line = median, bands = 50% and 90% of runs, shading = scheduled events)")
+        return _save(fig, path)
+
+
+# ---------------------------------------------------------------------- several scenarios
+def _colors(k: int) -> list[str]:
+    cmap = plt.get_cmap("tab10")
+    return [matplotlib.colors.to_hex(cmap(i % 10)) for i in range(k)]
+
+
+def plot_comparison(comparison, path) -> Path:
+    """Overlaid outcome distributions of several scenarios (common random numbers).
+
+    Probabilities are grouped bars (one colour per scenario); numeric outcomes are overlaid step
+    histograms on common bins with each scenario's median as a dashed line.
+
+    Args:
+        comparison: A ``sim.engine.Comparison``.
+        path: PNG file to write.
+    """
+    names, results = comparison.names, comparison.results
+    colors = _colors(len(names))
+    common = set.intersection(*(set(r.outcome_names) for r in results))
+    booleans, months, numbers = _outcome_kinds(common)
+    sizes = [r.n_runs for r in results]
+    with plt.rc_context(_STYLE):
+        bars = max(len(booleans), 1) * len(names)
+        fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
+                                               wide_rows=1 if bars <= 8 else (2 if bars <= 20 else 3))
+        if booleans:
+            _probability_bars(top, booleans, [(nm, [column_statistics(r.outcome_reader(b), ())
+                                                    .get("mean", 0.0) for b in booleans], c)
+                                              for nm, r, c in zip(names, results, colors)])
+            top.legend(loc="lower right", frameon=False)
+        for ax, name in zip(axes, months + numbers):
+            kind = OUTCOME_COLUMNS[name][0]
+            title, unit = _label(name)
+            columns = [r.outcome_reader(name) for r in results]  # read in chunks: bounded memory
+            stats = [column_statistics(c, (0.5,)) for c in columns]
+            seen = [st for st in stats if st["n"]]
+            lo = min((st["min"] for st in seen), default=np.nan)
+            hi = max((st["max"] for st in seen), default=np.nan)
+            if _no_variation(ax, name, sum(st["n"] for st in stats), lo, hi, kind):
+                continue
+            to_dates = [(lambda x, start=r.scenario.start: _month_to_date(start, x)) if kind == "month"
+                        else None for r in results]
+            log = False
+            if kind == "month":
+                first = min(_month_to_date(r.scenario.start, -0.5) for r in results)
+                last = max(_month_to_date(r.scenario.start, r.scenario.horizon_months - 0.5) for r in results)
+                edges = np.linspace(first, last, 21)
+            else:
+                pooled = PooledReader(columns)
+                spread = column_statistics(pooled, (0.01, 0.99))
+                log = _spans_decades(lo, spread[0.01], spread[0.99])
+                edges = _edges(lo, hi, log, not log and hi - lo <= 40 and column_is_integral(pooled))
+            for column, st, n, to_date, nm, c in zip(columns, stats, sizes, to_dates, names, colors):
+                if st["n"]:
+                    _bars(ax, edges, column_histogram(column, edges, to_date), n, histtype="step",
+                          lw=1.8, color=c, label=nm)
+                    ax.axvline(st[0.5] if to_date is None else to_date(st[0.5]), color=c, lw=1.1,
+                               ls="--")
+            if log:
+                ax.set_xscale("log")
+            if kind == "month":
+                _date_axis(ax)
+                shares = ", ".join(f"{100 * st['n'] / n:.0f}%" for st, n in zip(stats, sizes))
+                ax.set_title(f"{title}\n(happens in {shares} of runs)")
+                ax.set_xlabel("calendar date")
+            else:
+                ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+                ax.set_title(title)
+                ax.set_xlabel(unit)
+            ax.set_ylabel("% of runs")
+        if not booleans:
+            axes[0].legend(frameon=False)
+        fig.suptitle(f"{' vs '.join(names)}: outcomes ({_runs(sizes[0])} each, common random numbers; "
+                     "dashed lines = medians)")
+        return _save(fig, path)
+
+
+def plot_comparison_trajectories(comparison, path) -> Path:
+    """Overlaid fan charts (median and 50% band per scenario), US troops on top.
+
+    Args:
+        comparison: A ``sim.engine.Comparison``.
+        path: PNG file to write.
+    """
+    names, results = comparison.names, comparison.results
+    colors = _colors(len(names))
+    shared = set.intersection(*(set(r.quantiles["variable"]) for r in results))
+    variables = [v for v in FAN_VARIABLES if v in shared]
+    with plt.rc_context(_STYLE):
+        fig, top, axes = _grid(len(variables), 2, top_height=2.6, width=14, row_h=2.7)
+        bands = [r.band("us_troops").reset_index() for r in results]
+        for band, nm, c in zip(bands, names, colors):
+            _fan(top, band, c, label=nm, outer=False)
+        _style_fan(top, "us_troops", bands)
+        top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
+        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        for ax, var in zip(axes, variables):
+            bands = [r.band(var).reset_index() for r in results]
+            for band, nm, c in zip(bands, names, colors):
+                _fan(ax, band, c, label=nm, outer=False)
+            _style_fan(ax, var, bands)
+        fig.suptitle(f"{' vs '.join(names)}: trajectories (lines = medians, bands = 50% of runs)")
+        return _save(fig, path)
