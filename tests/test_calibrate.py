@@ -21,7 +21,7 @@ DRAWS = 2 * BLOCK_SIZE
 @pytest.fixture(scope="module")
 def small():
     seen = []
-    cal = calibrate(DRAWS, seed=3, on_block=seen.append)
+    cal = calibrate(DRAWS, seed=3, on_block=seen.append, min_accepted=1)
     return cal, seen
 
 
@@ -29,11 +29,11 @@ def test_calibration_is_reproducible_with_a_seed(small):
     cal, seen = small
     assert sum(seen) == DRAWS and cal.draws == DRAWS
     assert cal.accepted >= 2, "the history should be reachable from the priors"
-    again = calibrate(BLOCK_SIZE, seed=3)
+    again = calibrate(BLOCK_SIZE, seed=3, min_accepted=1)
     first_block = cal.posterior[cal.posterior["draw"] < BLOCK_SIZE].reset_index(drop=True)
     assert len(first_block) >= 1
     pd.testing.assert_frame_equal(again.posterior, first_block)
-    other = calibrate(BLOCK_SIZE, seed=4)
+    other = calibrate(BLOCK_SIZE, seed=4, min_accepted=1)
     assert not other.posterior["draw"].equals(again.posterior["draw"])
 
 
@@ -96,19 +96,46 @@ def test_the_committed_posterior_is_a_calibration_of_the_priors():
     assert np.subtract(*np.quantile(v, [0.95, 0.05])) < 0.8 * 0.9 * (prior.high - prior.low)
 
 
-def test_calibrate_command_writes_files_or_fails_in_one_line(tmp_path, capsys):
-    out, fig = tmp_path / "p.parquet", tmp_path / "f.png"
-    code = cli.main(["calibrate", "--draws", str(DRAWS), "--seed", "3", "--out", str(out),
-                     "--figure", str(fig)])
-    assert code == 0
-    assert out.is_file() and fig.is_file()
-    assert "accepted" in capsys.readouterr().out
-    none = tmp_path / "none.parquet"
-    assert cli.main(["calibrate", "--draws", "1", "--seed", "5", "--out", str(none),
-                     "--figure", str(tmp_path / "g.png"), "--quiet"]) == 2
+def _tree_digest(folder) -> dict:
+    import hashlib
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_calibrate_writes_its_folder_and_never_the_package(tmp_path, capsys, monkeypatch):
+    """With its defaults, ``iraqsim calibrate`` writes results/calibration/ in the working folder;
+    the package's data (seeds/, scenarios/) and figures stay byte for byte as they were."""
+    import sim
+    import sim.validation.calibrate as calibration
+    package = [seeds_dir(), scenarios_dir(), seeds_dir().parent / "docs" / "figures"]
+    before = [_tree_digest(p) for p in package if p.is_dir()]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(calibration, "MIN_ACCEPTED", 1)  # a small run accepts a handful
+    assert cli.main(["calibrate", "--draws", str(DRAWS), "--seed", "3"]) == 0
+    out = tmp_path / "results" / "calibration"
+    assert sorted(p.name for p in out.iterdir()) == ["posterior.parquet", "prior_posterior.png"]
+    assert "--posterior" in capsys.readouterr().out  # says how to use it
+    assert [_tree_digest(p) for p in package if p.is_dir()] == before
+    # using it is explicit, and recorded
+    sc = sim.load_scenario("baseline").with_changes(posterior=str(out / "posterior.parquet"))
+    res = sim.run(sc, runs=200, seed=1, progress=False)
+    assert res.provenance["posterior"][0]["file"] == str(out / "posterior.parquet")
+    shipped = sim.run(sim.load_scenario("baseline"), runs=200, seed=1, progress=False)
+    assert shipped.provenance["posterior"][0]["file"] == str(seeds_dir() / "posterior.parquet")
+    assert not res.outcomes["param.isis.growth_rate"].equals(shipped.outcomes["param.isis.growth_rate"])
+
+
+def test_too_few_accepted_draws_are_one_clear_error_and_nothing_written(tmp_path, capsys):
+    out = tmp_path / "cal"
+    assert cli.main(["calibrate", "--draws", "2000", "--seed", "5", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--draws" in err
-    assert not none.exists()
+    assert err.count("\n") == 1 and "--draws" in err and "at least 200" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
     assert cli.main(["calibrate", "--draws", "0"]) == 2
-    assert cli.main(["calibrate", "--out", str(tmp_path), "--draws", "5"]) == 2
-    assert "folder" in capsys.readouterr().err
+    with pytest.raises(sim_errors().ArgumentError, match="^draws: "):
+        calibrate(2000, seed=5)
+
+
+def sim_errors():
+    import sim.scenario.errors as errors
+    return errors

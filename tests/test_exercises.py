@@ -172,6 +172,8 @@ def test_copy_makes_editable_scenarios_that_load_anywhere(tmp_path, monkeypatch,
     assert files == sorted(ex.get_exercise(2).scenarios)
     none = (folder / "ex2_none.yaml").read_text()
     assert re.search(r"^extends: ex2_proportional.yaml$", none, flags=re.M)  # sibling stays relative
+    proportional = (folder / "ex2_proportional.yaml").read_text()
+    assert re.search(r"^extends: baseline$", proportional, flags=re.M)  # the library, by name
     for path in folder.iterdir():
         copied, packaged = sim.load_scenario(path), sim.load_scenario(ex.exercise_dir() / path.name)
         assert copied.sha256() == packaged.sha256()

@@ -225,3 +225,26 @@ def test_a_child_distribution_replaces_the_parents_whole_but_partial_edits_merge
     params = load_scenario(tmp_path / "child.yaml").parameters
     assert params["isis.growth_rate"].dist == "uniform" and params["isis.growth_rate"].high == 0.06
     assert (params["isis.attrition_rate"].low, params["isis.attrition_rate"].high) == (0.11, 0.2)
+
+
+def test_library_names_work_in_load_scenario_and_extends_and_a_file_beside_wins(tmp_path, capsys):
+    """``sim.load_scenario("baseline")``, ``extends: baseline``; a file beside the scenario of the
+    same name is used instead of the library's, and ``validate`` says which one it used."""
+    from sim.cli import main
+    from sim.scenario.library import scenarios_dir
+    assert load_scenario("baseline").name == "baseline"
+    assert load_scenario("history/iraq_2011").start == load_scenario(
+        scenarios_dir() / "history" / "iraq_2011.yaml").start
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("name: mine\nextends: baseline\nlevers: {aid: high}\n")
+    sc = load_scenario(mine)
+    assert sc.levers.aid.value == "high" and sc.levers.posture.troops == 2500  # the library's
+    assert main(["validate", str(mine)]) == 0
+    assert "extends baseline from the library" in capsys.readouterr().out
+    (tmp_path / "baseline.yaml").write_text("name: local\nlevers: {posture: {kind: hold, troops: 900}}\n")
+    assert load_scenario(mine).levers.posture.troops == 900  # the file beside wins
+    assert main(["validate", str(mine)]) == 0
+    assert "not the library's baseline" in capsys.readouterr().out
+    mine.write_text("name: mine\nextends: no_such_scenario\n")
+    with pytest.raises(ScenarioError, match="in the scenario library"):
+        load_scenario(mine)

@@ -117,7 +117,8 @@ def quantiles_to_parameters(scenario: Scenario, names: list[str], u: np.ndarray)
     for j, name in enumerate(names):
         par = PARAMETERS[name]
         dist = uncertain[name]
-        q = dist.marginal_ppf(name, u[:, j]) if isinstance(dist, FromPosterior) else dist.ppf(u[:, j])
+        q = (dist.marginal_ppf(name, u[:, j], scenario.posterior) if isinstance(dist, FromPosterior)
+             else dist.ppf(u[:, j]))
         x = np.clip(np.asarray(q, dtype=float), par.low, par.high)
         cols[name] = np.round(x) if par.integer else x
     return pd.DataFrame(cols)

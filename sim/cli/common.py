@@ -13,7 +13,7 @@ from sim.engine.blocks import BLOCK_SIZE
 from sim.engine.executors import check_dask_address
 from sim.engine.io import current_umask, replace_dir
 from sim.engine.progress import progress_bar
-from sim.scenario.loading import scenario_file
+from sim.scenario.loading import scenario_file, scenario_from_dict
 
 
 class UserError(Exception):
@@ -31,7 +31,7 @@ def flag_of(argument: str) -> str:
 
 
 #: Files whose presence marks a folder as an earlier iraqsim result that may be replaced.
-RESULT_MARKERS = ("summary.json", "comparison.csv")
+RESULT_MARKERS = ("summary.json", "comparison.csv", "posterior.parquet")
 
 
 def scenario_path(arg: str) -> str:
@@ -66,8 +66,20 @@ def add_run_options(parser, what: str = "the scenario's") -> None:
     """``--runs``, ``--seed``, ``--workers``, ``--dask`` and ``--quiet`` (shared by run and compare)."""
     parser.add_argument("--runs", type=int, metavar="N", help=f"number of replicas (default: {what} runs)")
     parser.add_argument("--seed", type=int, metavar="S", help=f"seed (default: {what} seed)")
+    parser.add_argument("--posterior", metavar="FILE",
+                        help="draw every {from: posterior} parameter from this calibration "
+                             "posterior (as `iraqsim calibrate` writes) instead of the shipped one")
     add_executor_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no printed table")
+
+
+def with_posterior(scenario, args):
+    """``scenario`` drawing from ``--posterior`` if given (checked like the scenario key)."""
+    if not getattr(args, "posterior", None):
+        return scenario
+    data = scenario.model_dump(mode="python", by_alias=True)
+    data["posterior"] = os.path.abspath(args.posterior)
+    return scenario_from_dict(data, f"--posterior {args.posterior}")
 
 
 def check_run_options(args) -> None:

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from sim.cli.common import add_run_options, atomic_output, check_run_options, default_out
-from sim.cli.common import scenario_path, writing_bar
+from sim.cli.common import scenario_path, with_posterior, writing_bar
 from sim.reporting.save import FIGURES, write_into
 
 
@@ -45,7 +45,7 @@ def main(args) -> int:
     if len(args.scenarios) < 2:
         raise UserError("compare needs at least two scenarios (e.g. iraqsim compare "
                         "scenarios/baseline.yaml scenarios/phased_exit.yaml)")
-    scenarios = [load_scenario(scenario_path(a)) for a in args.scenarios]
+    scenarios = [with_posterior(load_scenario(scenario_path(a)), args) for a in args.scenarios]
     out = Path(args.out) if args.out else default_out(*[s.name for s in scenarios])
     with atomic_output(out) as tmp:
         runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.cli.common import add_run_options, atomic_output, check_run_options, default_out
-from sim.cli.common import scenario_path, writing_bar
+from sim.cli.common import scenario_path, with_posterior, writing_bar
 from sim.reporting.save import FIGURES, write_into
 
 #: Outcomes printed after a run (all are in ``summary.json``).
@@ -42,7 +42,7 @@ def main(args) -> int:
     from sim.scenario.loading import load_scenario
 
     check_run_options(args)
-    scenario = load_scenario(scenario_path(args.scenario))
+    scenario = with_posterior(load_scenario(scenario_path(args.scenario)), args)
     out = Path(args.out) if args.out else default_out(scenario.name)
     with atomic_output(out) as tmp:
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,

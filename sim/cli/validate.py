@@ -45,6 +45,24 @@ def describe(scenario) -> str:
             f"{uncertain} uncertain parameters, {scenario.runs:,} runs")
 
 
+def inherits(file: str) -> str:
+    """``; extends baseline from the library`` (or from a file beside it), or ''."""
+    import yaml
+
+    from sim.scenario.loading import parent_file, scenario_file
+    try:
+        ref = (yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}).get("extends")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return ""
+    if not isinstance(ref, str):
+        return ""
+    path, _, library = parent_file(Path(file), ref)
+    if library:
+        return f"; extends {ref} from the library"
+    shadowed = scenario_file(ref) != ref  # a library scenario of that name exists too
+    return f"; extends {path}" + (f", a file beside it, not the library's {ref}" if shadowed else "")
+
+
 def main(args) -> int:
     """Validate every file; return 0 if all are valid, else 2."""
     from sim.scenario.errors import ScenarioError
@@ -59,5 +77,5 @@ def main(args) -> int:
             print(f"iraqsim: error: {exc}", file=sys.stderr)
             continue
         if not args.quiet:
-            print(f"ok  {file}  ({describe(scenario)})")
+            print(f"ok  {file}  ({describe(scenario)}{inherits(file)})")
     return 2 if failed else 0

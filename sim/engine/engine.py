@@ -28,7 +28,7 @@ from pathlib import Path
 from sim._version import __version__
 from sim.engine import blocks
 from sim.engine.executors import check_dask_address, execute
-from sim.engine.io import MemorySink, ParquetSink, software_versions
+from sim.engine.io import MemorySink, ParquetSink, file_sha256, software_versions
 from sim.engine.progress import job_progress
 from sim.engine.results import Results
 from sim.engine.summary import TrajectorySummary, use_exact
@@ -101,5 +101,8 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
         "quantiles": mode or "none",
         **software_versions(),
     }
+    if scenario.posterior_files():  # the calibration the runs drew from, to the byte
+        provenance["posterior"] = [{"file": str(path), "sha256": file_sha256(path)}
+                                   for path in scenario.posterior_files()]
     outcomes = sink.frame() if isinstance(sink, MemorySink) else Path(stream_to) / "outcomes.parquet"
     return Results(scenario, outcomes, summary, provenance)

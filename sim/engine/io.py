@@ -7,6 +7,7 @@ and never damages an earlier result.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -158,3 +159,12 @@ def software_versions() -> dict[str, str]:
     """
     return {"mesa": mesa.__version__, "numpy": np.__version__, "scipy": version("scipy"),
             "python": sys.version.split()[0]}
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of a file's bytes (provenance of an input such as a posterior sample)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import numpy as np
@@ -183,34 +184,46 @@ Distribution = Annotated[Union[Uniform, Normal, TruncNormal, Triangular, LogNorm
 DIST_KINDS = ["uniform", "normal", "truncnormal", "triangular", "lognormal", "beta", "choice"]
 
 
+#: The posterior the package ships (``seeds/posterior.parquet``), which ``{from: posterior}``
+#: means unless the scenario names another (its ``posterior`` key).
+SHIPPED_POSTERIOR = "posterior.parquet"
+
+
 class FromPosterior(BaseModel):
     """Draw the parameter from a calibration posterior (``{from: posterior}``).
 
     Every parameter marked this way is drawn *jointly*: each run takes one row of the posterior
-    sample (``seeds/<file>``, a Parquet table with one column per parameter name), so the
-    correlations the calibration found are kept.
+    sample (a Parquet table with one column per parameter name), so the correlations the
+    calibration found are kept. The sample is ``seeds/<file>`` (the one the package ships), or
+    the file a scenario names in its ``posterior`` key (``iraqsim calibrate`` writes one).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     from_: Literal["posterior"] = Field(alias="from")
-    file: str = Field(default="posterior.parquet", pattern=r"^[A-Za-z0-9_.-]+\.parquet$")
+    file: str = Field(default=SHIPPED_POSTERIOR, pattern=r"^[A-Za-z0-9_.-]+\.parquet$")
 
     def support(self):
         return (-np.inf, np.inf)
 
-    def marginal_ppf(self, name: str, u: np.ndarray) -> np.ndarray:
+    def path(self, posterior: str | None = None) -> Path:
+        """The posterior file drawn from: ``posterior`` (a scenario's own) if given and this
+        parameter names the shipped sample, else ``seeds/<file>``."""
+        if posterior is not None and self.file == SHIPPED_POSTERIOR:
+            return Path(posterior)
+        return seeds_dir() / self.file
+
+    def marginal_ppf(self, name: str, u: np.ndarray, posterior: str | None = None) -> np.ndarray:
         """Quantiles of parameter ``name``'s marginal in the posterior sample (for designs such
         as Sobol or Morris that need one variable at a time; the joint correlations are lost)."""
-        column = posterior_table(self.file)[name].to_numpy(dtype=np.float64)
+        column = posterior_table(self.path(posterior))[name].to_numpy(dtype=np.float64)
         return np.quantile(column, np.clip(u, 0.0, 1.0))
 
 
-
-def posterior_table(file: str):
-    """The posterior sample ``file`` of ``seeds/`` (read once per process while it is unchanged)."""
-    path = seeds_dir() / file
+def posterior_table(path: str | Path) -> pd.DataFrame:
+    """The posterior sample in ``path`` (read once per process while the file is unchanged)."""
+    path = Path(path)
     if not path.is_file():
-        raise ScenarioError(path, "parameters", "posterior file not found; run `iraqsim calibrate` first")
+        raise ScenarioError(path, "", "posterior file not found; `iraqsim calibrate` writes one")
     stat = path.stat()
     return _read_posterior(str(path), stat.st_mtime_ns, stat.st_size)
 
@@ -221,17 +234,24 @@ def _read_posterior(path: str, mtime_ns: int, size: int):
     return pd.read_parquet(path)
 
 
-def sample_posterior(specs: dict, n: int, seed: int, block: int) -> dict[str, np.ndarray]:
-    """Joint draws of posterior rows: one row index per run, shared by all such parameters."""
+def sample_posterior(specs: dict, n: int, seed: int, block: int,
+                     posterior: str | None = None) -> dict[str, np.ndarray]:
+    """Joint draws of posterior rows: one row index per run, shared by all such parameters.
+
+    ``posterior``: a scenario's own posterior file, used for the parameters that name the
+    shipped one. The rows' random stream depends on the name in the scenario (``file``), not on
+    where the sample lives, so two posteriors of the same size are compared run by run.
+    """
     out = {}
     by_file: dict[str, list[str]] = {}
     for name, spec in specs.items():
         by_file.setdefault(spec.file, []).append(name)
     for file, names in sorted(by_file.items()):
-        table = posterior_table(file)
+        path = specs[names[0]].path(posterior)
+        table = posterior_table(path)
         missing = [nm for nm in names if nm not in table.columns]
         if missing:
-            raise ScenarioError(file, f"parameters.{missing[0]}", "not in the posterior sample; "
+            raise ScenarioError(path, f"parameters.{missing[0]}", "not in the posterior sample; "
                                 f"it holds: {', '.join(map(str, table.columns))}")
         ss = np.random.SeedSequence(entropy=seed, spawn_key=(block, 2, zlib.crc32(file.encode())))
         rows = np.random.default_rng(ss).integers(0, len(table), n)
@@ -239,5 +259,3 @@ def sample_posterior(specs: dict, n: int, seed: int, block: int) -> dict[str, np
             par = PARAMETERS[nm]
             out[nm] = np.clip(table[nm].to_numpy(dtype=np.float64)[rows], par.low, par.high)
     return out
-
-

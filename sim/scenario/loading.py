@@ -139,17 +139,19 @@ def _resolve(path: Path, chain: tuple = (), shown: str | None = None) -> dict:
         raise ScenarioError(chain[-1][1], "extends", f"extends forms a cycle: {' -> '.join(names)}; "
                                                      "remove one of these extends")
     data = _read_yaml(path, shown)
+    own = data.get("posterior")
+    if isinstance(own, str) and own.strip():  # a path relative to the file that names it
+        data["posterior"] = os.path.normpath(os.path.join(path.resolve().parent, own))
     parent_ref = data.get("extends")
     if parent_ref is None:
         return data
     if not isinstance(parent_ref, str) or not parent_ref.strip():
         raise ScenarioError(shown, "extends", "must be the path of another scenario file, relative to "
                                               f"this one (got {parent_ref!r})")
-    parent_path = path.parent / parent_ref
-    parent_shown = os.path.normpath(os.path.join(os.path.dirname(shown), parent_ref))
+    parent_path, parent_shown, _ = parent_file(path, parent_ref, shown)
     if not parent_path.exists():
-        raise ScenarioError(shown, "extends", f"{parent_ref!r} does not exist (looked for {parent_shown}; "
-                                              "the path is relative to this file)")
+        raise ScenarioError(shown, "extends", f"{parent_ref!r} does not exist (looked for {parent_shown} "
+                                              "and in the scenario library, `iraqsim list`)")
     if not parent_path.is_file():
         raise ScenarioError(shown, "extends", f"{parent_ref!r} is not a scenario file ({parent_shown})")
     parent = _resolve(parent_path, chain + ((real, shown),), parent_shown)
@@ -157,6 +159,23 @@ def _resolve(path: Path, chain: tuple = (), shown: str | None = None) -> dict:
     merged = _merge({k: v for k, v in parent.items() if k not in ("extends",)}, data)
     merged.pop("extends", None)
     return merged
+
+
+def parent_file(path: Path, ref: str, shown: str | None = None) -> tuple[Path, str, bool]:
+    """The file an ``extends: ref`` in ``path`` names: ``(file, how to show it, from the library)``.
+
+    A file beside ``path`` (``ref`` relative to it, with or without ``.yaml``) wins; otherwise a
+    library name (``baseline``, ``history/iraq_2011``). If neither exists, the file beside.
+    """
+    shown = str(path) if shown is None else shown
+    for candidate in (ref, f"{ref}.yaml"):
+        beside = Path(path).parent / candidate
+        if beside.is_file() or (candidate == ref and beside.exists()):
+            return beside, os.path.normpath(os.path.join(os.path.dirname(shown), candidate)), False
+    library = scenario_file(ref)
+    if library != ref:
+        return Path(library), f"library scenario {ref}", True
+    return Path(path).parent / ref, os.path.normpath(os.path.join(os.path.dirname(shown), ref)), False
 
 
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:

@@ -18,6 +18,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import zlib
+from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
@@ -29,8 +30,8 @@ from sim.model.levers import Levers
 from sim.model.model import DEFAULT_MILITIAS, ModelSettings
 from sim.model.outcomes import OutcomeSettings
 from sim.model.parameters import PARAMETERS
-from sim.scenario.distributions import Distribution, FromPosterior, sample_posterior
-from sim.scenario.errors import KeyedValueError
+from sim.scenario.distributions import Distribution, FromPosterior, posterior_table, sample_posterior
+from sim.scenario.errors import KeyedValueError, ScenarioError
 
 ParamValue = Union[float, Distribution, FromPosterior]
 
@@ -61,6 +62,10 @@ class Scenario(BaseModel):
     parameters: dict[str, ParamValue] = Field(default_factory=dict)
     militias: list[MilitiaGroup] | None = Field(default=None, min_length=1)
     outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings)
+    posterior: str | None = Field(default=None, description="A calibration posterior (Parquet, "
+                                  "as `iraqsim calibrate` writes) to draw every {from: posterior} "
+                                  "parameter from, instead of the one the package ships; a path "
+                                  "relative to this file.")
 
     @field_validator("start", mode="before")
     @classmethod
@@ -105,6 +110,25 @@ class Scenario(BaseModel):
                 raise KeyedValueError("militias", f"militia shares must add up to 1 (they add up to {total:g})")
         return self
 
+    @model_validator(mode="after")
+    def _posterior_holds_the_parameters(self):
+        """Every ``{from: posterior}`` parameter is a column of its posterior sample (checked
+        here, so ``validate`` catches what a run would find only at its first block)."""
+        for name, spec in self.parameters.items():
+            if not isinstance(spec, FromPosterior):
+                continue
+            key = "posterior" if self.posterior is not None else f"parameters.{name}"
+            path = spec.path(self.posterior)
+            try:
+                table = posterior_table(path)
+            except ScenarioError:
+                raise KeyedValueError(key, f"posterior file {path} not found; `iraqsim calibrate "
+                                      "--out DIR` writes one") from None
+            if name not in table.columns:
+                raise KeyedValueError(f"parameters.{name}", f"not in the posterior sample {path}; "
+                                      f"it holds: {', '.join(map(str, table.columns))}")
+        return self
+
     # ------------------------------------------------------------------ parameters
     def fixed_parameters(self) -> dict[str, float]:
         """Parameters the scenario sets to a number."""
@@ -124,7 +148,7 @@ class Scenario(BaseModel):
         out = {}
         posterior = {k: v for k, v in self.uncertain_parameters().items() if isinstance(v, FromPosterior)}
         if posterior:
-            out.update(sample_posterior(posterior, n, seed, block))
+            out.update(sample_posterior(posterior, n, seed, block, self.posterior))
         for name, dist in sorted(self.uncertain_parameters().items()):
             if name in posterior:
                 continue
@@ -146,12 +170,19 @@ class Scenario(BaseModel):
     def resolved(self) -> dict:
         """The scenario as plain data with every default filled in and ``extends`` applied."""
         data = self.model_dump(mode="json", exclude={"extends"}, by_alias=True)
+        if data["posterior"] is None:
+            del data["posterior"]
         params = {name: par.default for name, par in PARAMETERS.items()}
         params.update(data["parameters"])
         data["parameters"] = params
         if data["militias"] is None:
             data["militias"] = [{"name": n, "share": s} for n, s in DEFAULT_MILITIAS]
         return data
+
+    def posterior_files(self) -> list[Path]:
+        """The posterior samples this scenario draws from (for the provenance)."""
+        return sorted({spec.path(self.posterior) for spec in self.parameters.values()
+                       if isinstance(spec, FromPosterior)})
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (provenance)."""

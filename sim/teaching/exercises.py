@@ -477,12 +477,17 @@ def _write_text(path: Path, text: str) -> None:
 _EXTENDS = re.compile(r"^(extends:\s*)(['\"]?)([^'\"\n#]+?)\2(\s*(#.*)?)$", re.MULTILINE)
 
 
+def library_name(path: Path) -> str:
+    """The library name of a scenario file in the library (``baseline``, ``history/iraq_2011``)."""
+    return Path(path).resolve().relative_to(scenarios_dir().resolve()).with_suffix("").as_posix()
+
+
 def copy_scenarios(number: int, dest: str | os.PathLike, force: bool = False) -> list[Path]:
     """Copy exercise ``number``'s scenario files into ``dest`` for students to edit.
 
-    ``extends`` lines that point to a file copied along keep a relative name; others (the
-    baseline) are rewritten to the absolute path of the packaged file, so the copies load from
-    anywhere. Comments are kept.
+    ``extends`` lines that point to a file copied along keep its name; others (the baseline) are
+    rewritten to the library name (``extends: baseline``), so the copies load from anywhere and
+    can be shared. Comments are kept.
 
     Raises:
         ExerciseError: If a file exists in ``dest`` and ``force`` is false.
@@ -506,7 +511,7 @@ def copy_scenarios(number: int, dest: str | os.PathLike, force: bool = False) ->
             if parent.parent == src.parent.resolve() and parent.name in names:
                 new = parent.name
             else:
-                new = str(parent)
+                new = library_name(parent)
             return f"{match.group(1)}{new}{match.group(4) or ''}"
         out = dest / src.name
         fd, tmp = tempfile.mkstemp(prefix=f".{src.name}.", dir=dest)

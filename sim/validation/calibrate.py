@@ -38,6 +38,7 @@ from sim.engine.blocks import BLOCK_SIZE
 from sim.model.parameters import PARAMETERS
 from sim.reporting.plots import save_figure
 from sim.scenario.distributions import Uniform
+from sim.scenario.errors import ArgumentError
 from sim.validation.backtest import load_episode, simulate_episode_block, without_posterior
 from sim.validation.targets import EPISODES, Target, load_targets
 
@@ -105,6 +106,11 @@ def episode_seed(seed: int, episode: str) -> int:
     """The model seed of ``episode`` in a calibration with ``seed`` (episodes get distinct streams)."""
     state = np.random.SeedSequence([seed, zlib.crc32(episode.encode())]).generate_state(2, np.uint32)
     return int(state[0]) << 31 | int(state[1]) >> 1
+
+
+#: Fewest accepted draws a posterior may rest on: fewer describe the noise of the rejection step
+#: more than the history (assumption: a few hundred rows give stable quantiles of each marginal).
+MIN_ACCEPTED = 200
 
 
 @dataclass
@@ -191,7 +197,8 @@ def abc_targets(targets: list[Target] | None = None) -> list[Target]:
 
 def calibrate(draws: int, seed: int = 0, *, priors: dict[str, Prior] | None = None,
               targets: list[Target] | None = None,
-              on_block: Callable[[int], None] | None = None) -> Calibration:
+              on_block: Callable[[int], None] | None = None,
+              min_accepted: int | None = None) -> Calibration:
     """Rejection ABC over the history episodes.
 
     Args:
@@ -200,12 +207,16 @@ def calibrate(draws: int, seed: int = 0, *, priors: dict[str, Prior] | None = No
         priors: Priors (default ``PRIORS``).
         targets: Targets (default: those of ``seeds/targets.yaml`` with an ``abc`` range).
         on_block: Called with the number of draws after each block (progress).
+        min_accepted: Fewest accepted draws to return a posterior (default ``MIN_ACCEPTED``).
 
     Returns:
         A ``Calibration``.
+
+    Raises:
+        ArgumentError: about ``draws``: fewer than ``min_accepted`` draws matched every target.
     """
     if draws < 1:
-        raise ValueError("draws must be at least 1")
+        raise ArgumentError("draws", draws, "must be at least 1")
     priors = PRIORS if priors is None else priors
     check_priors(priors)
     targets = abc_targets(targets)
@@ -233,6 +244,12 @@ def calibrate(draws: int, seed: int = 0, *, priors: dict[str, Prior] | None = No
         if on_block:
             on_block(n)
     posterior = pd.concat(kept, ignore_index=True)
+    least = MIN_ACCEPTED if min_accepted is None else min_accepted
+    accepted = sum(len(k) for k in kept)
+    if accepted < least:
+        raise ArgumentError("draws", f"{draws:,}", f"only {accepted:,} draws matched every target; "
+                            f"a posterior needs at least {least} to mean anything (use more "
+                            "draws; the shipped posterior took 1,500,000)")
     return Calibration(posterior, draws, seed, dict(priors),
                        {k: v / draws for k, v in passes.items()},
                        {t.id: f"{t.abc.low}..{t.abc.high}" for t in targets})
