@@ -11,26 +11,42 @@ Quick use::
 
 The package is layered (docs/ARCHITECTURE.md): ``sim.model`` → ``sim.scenario`` →
 ``sim.engine`` → ``sim.reporting`` → ``sim.analysis`` / ``sim.validation`` → ``sim.teaching`` →
-``sim.cli``; each imports only the layers before it.
+``sim.cli``; each imports only the layers before it. The names below load on first use, so
+``import sim`` (and the ``iraqsim`` command, which answers Ctrl-C while they load) starts at once.
 """
+
+import importlib
 
 from sim import _compat
 from sim._version import __version__
-from sim.analysis.evaluate import evaluate
-from sim.engine import BLOCK_SIZE, Comparison, Results, compare, run
-from sim.model import DrawdownModel
-from sim.scenario import Scenario, ScenarioError, load_scenario
 
 _compat.install()
 
+#: The public API: name -> the module that defines it.
+PUBLIC = {
+    "BLOCK_SIZE": "sim.engine.blocks",
+    "Comparison": "sim.engine.compare",
+    "compare": "sim.engine.compare",
+    "DrawdownModel": "sim.model.model",
+    "Results": "sim.engine.results",
+    "Scenario": "sim.scenario.schema",
+    "ScenarioError": "sim.scenario.errors",
+    "evaluate": "sim.analysis.evaluate",
+    "load_scenario": "sim.scenario.loading",
+    "run": "sim.engine.engine",
+    "save": "sim.reporting.save",
+}
+
+__all__ = [*PUBLIC, "__version__"]
+
 
 def __getattr__(name):
-    """``sim.save`` on first use: it draws figures, and importing matplotlib takes a while that
-    a run, or a worker process, does not need to spend."""
-    if name == "save":
-        from sim.reporting.save import save
-        return save
+    if name in PUBLIC:
+        value = getattr(importlib.import_module(PUBLIC[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
 
-__all__ = ["BLOCK_SIZE", "Comparison", "compare", "DrawdownModel", "Results", "Scenario",
-           "ScenarioError", "evaluate", "load_scenario", "run", "save", "__version__"]
+
+def __dir__():
+    return sorted({*globals(), *PUBLIC})

@@ -1,6 +1,6 @@
 """``python -m sim`` does the same as the ``iraqsim`` command."""
 import sys
 
-from sim.cli.main import main
+from sim.cli import main
 
 sys.exit(main())

@@ -62,7 +62,7 @@ def test_sensitivity_and_discover_commands_write_their_files(scenario_file, tmp_
     (["sweep", "{s}", "--lever", "exit_mont=0:12:6"], "did you mean 'exit_month'"),
     (["sweep", "{s}", "--lever", "retaliation=none", "--lever", "retaliation=leadership"], "given twice"),
     (["sweep", "{s}", "--lever", "posture.kind=waypoints"], "points"),
-    (["sweep", "{s}", "--lever", "aid=low", "--runs", "0"], "--runs must be at least 1"),
+    (["sweep", "{s}", "--lever", "aid=low", "--runs", "0"], "--runs must be 1 to 100,000,000"),
     (["sensitivity", "{s}", "--method", "fast"], "allowed: sobol, morris"),
     (["sensitivity", "{s}", "--outcome", "isis_peek"], "did you mean 'isis_peak'"),
     (["sensitivity", "{s}", "--parameter", "isis.floor"], "is not uncertain"),

@@ -158,8 +158,10 @@ def test_ctrl_c_while_writing_leaves_nothing(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--runs", "0"], "--runs must be at least 1 (got 0)"),
-    (["--runs", "-5"], "--runs must be at least 1 (got -5)"),
+    (["--runs", "0"], "--runs must be 1 to 100,000,000 (got 0)"),
+    (["--runs", "-5"], "--runs must be 1 to 100,000,000 (got -5)"),
+    (["--runs", "1000000000000"], "--runs must be 1 to 100,000,000 (got 1,000,000,000,000)"),
+    (["--out", ""], "--out: empty"),
     (["--seed", "-1"], "--seed must be between 0"),
     (["--workers", "0"], "--workers must be at least 1"),
     (["--out", "afile/sub"], "afile/sub: cannot create the output folder"),
@@ -479,3 +481,14 @@ def test_a_comparison_saved_from_python_is_what_the_command_writes_and_prints(tm
     assert "plots/trajectories.png" in files
     assert (tmp_path / "cli" / "comparison.csv").read_bytes() == (tmp_path / "py" / "comparison.csv").read_bytes()
     assert comparison.side_by_side().to_string() in printed
+
+
+def test_replacing_a_result_of_another_job_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "baseline", "--runs", "100", "--out", "r", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["run", "baseline", "--runs", "100", "--out", "r", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""  # the same job again: nothing to say
+    assert main(["run", "baseline", "--runs", "50", "--out", "r", "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "baseline, 100 runs" in err[0] and "baseline, 50 runs" in err[0]

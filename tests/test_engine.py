@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -124,16 +125,41 @@ def _spy_terminations(monkeypatch) -> list:
     return stopped
 
 
+#: The workers' warm-up futures of the pool under test (in the test's process only).
+_WARM_UPS: list = []
+
+
+class _RecordingPool(concurrent.futures.ProcessPoolExecutor):
+    """A process pool that lets the test see its workers' warm-up tasks."""
+
+    def submit(self, fn, *args, **kwargs):
+        future = super().submit(fn, *args, **kwargs)
+        if fn is executors._warm_up:
+            _WARM_UPS.append(future)
+        return future
+
+
+def _pid_once_a_worker_is_ready(seconds, i):
+    """A stand-in block that, in the test's process, ends only once a worker has warmed up (so
+    the hand-over happens after it, however slowly the machine starts processes)."""
+    if _WARM_UPS:  # empty in a worker, which imports this module afresh
+        concurrent.futures.wait(_WARM_UPS, timeout=600, return_when=concurrent.futures.FIRST_COMPLETED)
+    return _pid_after(seconds, i)
+
+
 def test_this_process_computes_blocks_until_a_worker_has_started(monkeypatch):
     stopped = _spy_terminations(monkeypatch)
-    got = list(executors._processes([(0.1, i) for i in range(60)], _pid_after, 2))
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", _RecordingPool)
+    _WARM_UPS.clear()
+    try:
+        got = list(executors._processes([(0.01, i) for i in range(30)], _pid_once_a_worker_is_ready, 2))
+    finally:
+        _WARM_UPS.clear()
     assert not stopped  # workers that computed blocks end normally
-    assert [i for i, _ in got] == list(range(60))  # in task order, wherever they ran
+    assert [i for i, _ in got] == list(range(30))  # in task order, wherever they ran
     pids = [pid for _, pid in got]
-    assert pids[0] == os.getpid()  # before any worker was ready
-    assert pids[-1] != os.getpid()  # once one was, the rest went to the workers
-    inline = pids.count(os.getpid())
-    assert pids[:inline] == [os.getpid()] * inline  # one run from the front, then the pool
+    assert pids[0] == os.getpid()  # before any worker was ready, this process computed
+    assert os.getpid() not in pids[1:]  # once one was, every other block went to the workers
 
 
 def test_workers_that_only_warmed_up_are_stopped_instead_of_waited_for(monkeypatch):

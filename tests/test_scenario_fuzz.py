@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from sim.scenario.library import scenarios_dir
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario.errors import MAX_LINES
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -49,9 +50,9 @@ def _load_text(text: str):
     try:
         return load_scenario(path)
     except ScenarioError as exc:
-        text = str(exc)
-        assert "\n" not in text, text
-        assert text.startswith(str(path)), text
+        lines = str(exc).splitlines()  # one line a problem, each naming the file
+        assert 1 <= len(lines) <= MAX_LINES + 1, lines
+        assert all(line.startswith(str(path)) for line in lines), lines
         return exc
 
 

@@ -223,12 +223,14 @@ def sweep(scenario: Scenario, levers: dict[str, list], runs: int | None = None,
             if folder is not None and i % len(blocks) == len(blocks) - 1:
                 sinks[-1].close()
             bar(res.columns["run"].size)
+    except BaseException:
+        for sink in sinks:
+            if isinstance(sink, ParquetSink):
+                sink.abandon()  # the first error is the one to report
+        raise
     finally:
         results.close()  # stops the workers or the cluster, also if the loop ended early
         bar(None)
-        for sink in sinks:
-            if isinstance(sink, ParquetSink):
-                sink.close()
     elapsed = time.perf_counter() - started
     sources = [sink.path if isinstance(sink, ParquetSink) else sink.frame() for sink in sinks]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sim.cli.common import check_writable, temp_sibling
+from sim.cli.common import check_runs, check_writable
+from sim.engine.io import temp_sibling
 
 
 def register(sub):
@@ -26,8 +27,7 @@ def main(args) -> int:
     from sim.engine.io import replace_dir
     from sim.validation.backtest import backtest, load_targets, plot_backtest
 
-    if args.runs < 1:
-        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    check_runs(args.runs)
     if args.seed is not None and args.seed < 0:
         raise UserError(f"--seed must be 0 or more (got {args.seed})")
     targets = load_targets(args.targets)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import tempfile
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sim.engine.blocks import BLOCK_SIZE
 from sim.engine.executors import check_dask_address
-from sim.engine.io import current_umask, replace_dir
+from sim.engine.io import replace_dir, temp_sibling
 from sim.engine.progress import progress_bar
 from sim.scenario.loading import scenario_file, scenario_from_dict
+from sim.scenario.schema import MAX_RUNS
 
 
 class UserError(Exception):
@@ -73,6 +75,12 @@ def add_run_options(parser, what: str = "the scenario's") -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no printed table")
 
 
+def check_runs(runs: int | None) -> None:
+    """``--runs`` within the bounds of the scenario key ``runs``."""
+    if runs is not None and not 1 <= runs <= MAX_RUNS:
+        raise UserError(f"--runs must be 1 to {MAX_RUNS:,} (got {runs:,}), as the scenario key runs")
+
+
 def with_posterior(scenario, args):
     """``scenario`` drawing from ``--posterior`` if given (checked like the scenario key)."""
     if not getattr(args, "posterior", None):
@@ -83,9 +91,8 @@ def with_posterior(scenario, args):
 
 
 def check_run_options(args) -> None:
-    """One-line errors for run options out of range."""
-    if args.runs is not None and args.runs < 1:
-        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    """One-line errors for run options out of range (the same bounds as the scenario keys)."""
+    check_runs(args.runs)
     if args.seed is not None and not 0 <= args.seed <= 2**63 - 1:
         raise UserError(f"--seed must be between 0 and 2**63-1 (got {args.seed})")
     check_executor_options(args)
@@ -101,6 +108,8 @@ def check_writable(out: Path, markers: tuple[str, ...] | None = None) -> None:
             ``--out`` never deletes anyone's work.
     """
     shown = str(out)
+    if not shown.strip():
+        raise UserError("--out: empty; give a folder")
     full = Path(os.path.abspath(out))
     if full == full.parent:
         raise UserError(f"{shown}: cannot write results over a filesystem root; choose a new folder")
@@ -133,12 +142,14 @@ def atomic_output(out: str | os.PathLike) -> Iterator[Path]:
     Ctrl-C) the temporary folder and any parent folders created for it are removed, and an earlier
     result at ``out`` is left untouched.
 
+    A symbolic link as ``out`` is followed: the folder it points to is replaced and the link
+    stays. Hidden folders that a killed run left next to ``out`` are removed.
+
     Raises:
         UserError: ``out`` cannot be written (see ``check_writable``).
     """
-
     check_writable(Path(out), RESULT_MARKERS)
-    full = Path(os.path.abspath(out))
+    full = Path(os.path.realpath(out))
     created, probe = [], full.parent
     while not probe.exists():
         created.append(probe)
@@ -146,9 +157,7 @@ def atomic_output(out: str | os.PathLike) -> Iterator[Path]:
     tmp = None
     try:
         try:
-            full.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{full.name}.tmp-", dir=full.parent))
-            os.chmod(tmp, 0o777 & ~current_umask())
+            tmp = temp_sibling(full)
         except OSError as exc:
             raise UserError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
         yield tmp
@@ -164,13 +173,27 @@ def atomic_output(out: str | os.PathLike) -> Iterator[Path]:
                     break
 
 
-def temp_sibling(out: Path) -> Path:
-    """A fresh temporary folder next to ``out`` (same filesystem, for an atomic rename)."""
-    parent = Path(os.path.abspath(out)).parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{Path(out).name}.tmp-", dir=parent))
-    os.chmod(tmp, 0o777 & ~current_umask())
-    return tmp
+def earlier_job(out: str | os.PathLike) -> str | None:
+    """What the result in ``out`` was (``baseline, 10,000 runs, seed 2024``), or None."""
+    try:
+        summary = json.loads((Path(out) / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if "results" in summary:  # a comparison
+        provs = [r.get("provenance", {}) for r in summary["results"].values()]
+    else:
+        provs = [summary.get("provenance", {})]
+    if not provs or any("runs" not in p for p in provs):
+        return None
+    names = " vs ".join(str(p.get("scenario")) for p in provs)
+    return f"{names}, {provs[0]['runs']:,} runs, seed {provs[0]['seed']}"
+
+
+def note_replaced(out, before: str | None, after: str | None) -> None:
+    """Say so in one line (stderr) when a result of another job was replaced."""
+    if before is not None and after is not None and before != after:
+        print(f"iraqsim: note: replaced the earlier result in {out} ({before}) with this one "
+              f"({after})", file=sys.stderr)
 
 
 def default_out(*names: str) -> Path:

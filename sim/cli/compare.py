@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from sim.cli.common import add_run_options, atomic_output, check_run_options, default_out
-from sim.cli.common import scenario_path, with_posterior, writing_bar
+from sim.cli.common import earlier_job, note_replaced, scenario_path, with_posterior, writing_bar
 from sim.reporting.save import FIGURES, write_into
 
 
@@ -47,6 +47,7 @@ def main(args) -> int:
                         "scenarios/baseline.yaml scenarios/phased_exit.yaml)")
     scenarios = [with_posterior(load_scenario(scenario_path(a)), args) for a in args.scenarios]
     out = Path(args.out) if args.out else default_out(*[s.name for s in scenarios])
+    before = earlier_job(out)
     with atomic_output(out) as tmp:
         runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)
         comparison = compare(scenarios, runs=args.runs, seed=args.seed, workers=args.workers,
@@ -58,8 +59,10 @@ def main(args) -> int:
         finally:
             bar(None)
         shutil.rmtree(runs)
+    first = comparison.results[0].provenance
+    note_replaced(out, before, f"{' vs '.join(r.scenario.name for r in comparison.results)}, "
+                               f"{first['runs']:,} runs, seed {first['seed']}")
     if not args.quiet:
-        first = comparison.results[0].provenance
         print(f"{' vs '.join(comparison.names)}: {first['runs']:,} runs each, seed {first['seed']} "
               "(common random numbers)")
         print("probabilities in %, numbers as median [p05-p95]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.cli.common import add_executor_options, check_executor_options
+from sim.cli.common import add_executor_options, check_executor_options, check_runs
 
 
 def register(sub):
@@ -57,9 +57,7 @@ def _exercise(number):
 
 
 def _check_runs(args):
-    from sim.cli.common import UserError
-    if args.runs is not None and args.runs < 1:
-        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    check_runs(args.runs)
 
 
 def cmd_list(args) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from sim.cli.common import add_executor_options, check_executor_options
+from sim.cli.common import add_executor_options, check_executor_options, check_runs
 
 
 def register(sub):
@@ -34,12 +34,10 @@ def check_output_file(out: Path) -> None:
 
 
 def main(args) -> int:
-    from sim.cli.common import UserError
     from sim.reporting.report import report
     from sim.scenario.loading import load_scenario
 
-    if args.runs is not None and args.runs < 1:
-        raise UserError(f"--runs must be at least 1 (got {args.runs})")
+    check_runs(args.runs)
     check_executor_options(args)
     out = Path(args.out)
     check_output_file(out)

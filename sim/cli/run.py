@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.cli.common import add_run_options, atomic_output, check_run_options, default_out
-from sim.cli.common import scenario_path, with_posterior, writing_bar
+from sim.cli.common import earlier_job, note_replaced, scenario_path, with_posterior, writing_bar
 from sim.reporting.save import FIGURES, write_into
 
 #: Outcomes printed after a run (all are in ``summary.json``).
@@ -44,6 +44,7 @@ def main(args) -> int:
     check_run_options(args)
     scenario = with_posterior(load_scenario(scenario_path(args.scenario)), args)
     out = Path(args.out) if args.out else default_out(scenario.name)
+    before = earlier_job(out)
     with atomic_output(out) as tmp:
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
                   progress=False if args.quiet else None, stream_to=tmp)
@@ -52,8 +53,9 @@ def main(args) -> int:
             write_into(res, tmp, progress=bar)
         finally:
             bar(None)
+    prov = res.provenance
+    note_replaced(out, before, f"{scenario.name}, {prov['runs']:,} runs, seed {prov['seed']}")
     if not args.quiet:
-        prov = res.provenance
         print(f"{scenario.name}: {prov['runs']:,} runs, seed {prov['seed']}, "
               f"{prov['elapsed_seconds']:.1f} s")
         print(key_outcome_table(res).to_string())

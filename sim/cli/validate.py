@@ -74,7 +74,8 @@ def main(args) -> int:
             scenario = load_scenario(file)
         except ScenarioError as exc:
             failed += 1
-            print(f"iraqsim: error: {exc}", file=sys.stderr)
+            for line in str(exc).splitlines():  # every problem in the file, one line each
+                print(f"iraqsim: error: {line}", file=sys.stderr)
             continue
         if not args.quiet:
             print(f"ok  {file}  ({describe(scenario)}{inherits(file)})")

@@ -86,11 +86,15 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
                 summary.merge(res.summary)
             bar(res.columns["run"].size)
             del res
+        if isinstance(sink, ParquetSink):
+            sink.close()
+    except BaseException:
+        if isinstance(sink, ParquetSink):
+            sink.abandon()  # the first error is the one to report
+        raise
     finally:
         results.close()  # stops workers / closes the cluster if the loop ended early
         bar(None)
-        if isinstance(sink, ParquetSink):
-            sink.close()
     elapsed = time.perf_counter() - started
 
     provenance = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -58,12 +59,24 @@ class ParquetSink:
         self.buffer, self.buffered = [], 0
 
     def close(self) -> None:
+        """Write what is buffered and close the file."""
         self.flush()
         if self.writer is not None:
             self.writer.close()
 
+    def abandon(self) -> None:
+        """Close the file without writing more (the job failed; its folder is removed)."""
+        self.buffer, self.buffered = [], 0
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except (OSError, pa.ArrowException):  # the disk that failed may fail again
+                pass
+
 
 class MemorySink:
+    """Keeps outcome blocks in memory, for a job small enough to return a DataFrame."""
+
     def __init__(self):
         self.parts: list[dict] = []
 
@@ -87,6 +100,50 @@ def table_pieces(source):
             yield file.read_row_group(i)
 
 
+def temp_sibling(target: str | os.PathLike) -> Path:
+    """A fresh hidden folder next to ``target`` (same file system, for an atomic rename), with
+    ordinary permissions, named ``.NAME.tmp-PID-...``. Hidden folders that a killed process left
+    next to ``target`` are removed first (``remove_stale_siblings``)."""
+    target = Path(os.path.abspath(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_siblings(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700; results are ordinary folders
+    return tmp
+
+
+_STALE = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:-.*)?$")
+
+
+def remove_stale_siblings(target: Path) -> list[Path]:
+    """Remove ``.NAME.tmp-PID-*`` and ``.NAME.old-PID`` folders next to ``target`` whose process
+    is gone (a run killed with SIGKILL, or a power cut, cannot clean up after itself)."""
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        match = _STALE.match(path.name)
+        if match and match["name"] == target.name and not _alive(int(match["pid"])) \
+                and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def write_atomically(directory: str | os.PathLike, write_into) -> Path:
     """Fill a fresh hidden sibling folder with ``write_into(folder)``, then swap it in.
 
@@ -94,9 +151,7 @@ def write_atomically(directory: str | os.PathLike, write_into) -> Path:
     ``directory`` untouched; the new folder gets ordinary permissions (the umask's).
     """
     target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700; results are ordinary folders
+    tmp = temp_sibling(target)
     try:
         write_into(tmp)
         replace_dir(tmp, target)
@@ -109,8 +164,10 @@ def write_atomically(directory: str | os.PathLike, write_into) -> Path:
 def replace_dir(new: Path, target: Path) -> None:
     """Move the complete folder ``new`` to ``target``, replacing any earlier result.
 
-    The earlier folder is renamed aside first and deleted only after the new one is in place.
+    The earlier folder is renamed aside first and deleted only after the new one is in place. A
+    symbolic link as ``target`` is followed: the folder it points to is replaced, the link stays.
     """
+    target = Path(os.path.realpath(target))
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")

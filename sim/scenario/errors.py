@@ -14,6 +14,10 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 
+#: Most problems a ``ScenarioError`` lists, one line each.
+MAX_LINES = 20
+
+
 class ScenarioError(ValueError):
     """A problem in a scenario file (or other user input) that the user can fix.
 
@@ -21,12 +25,25 @@ class ScenarioError(ValueError):
         source: The file (or ``<string>``) the problem is in.
         key: Dotted key path of the offending entry ('' for the whole file).
         message: What is wrong and what is allowed.
+        more: Further problems in the same file, as ``(key, message)``: the error then reads as
+            one line per problem (at most ``MAX_LINES``, then how many more there are).
+
+    Attributes:
+        problems: Every ``(key, message)``, the first one first.
     """
 
-    def __init__(self, source: str, key: str, message: str):
+    def __init__(self, source: str, key: str, message: str, more=()):
         self.source, self.key, self.message = str(source), key, message
+        self.problems = [(key, message), *more]
+        lines = [self._line(k, m) for k, m in self.problems[:MAX_LINES]]
+        if len(self.problems) > MAX_LINES:
+            lines.append(f"{_printable(self.source)}: and {len(self.problems) - MAX_LINES} more "
+                         "problems; fix these and check again")
+        super().__init__("\n".join(lines))
+
+    def _line(self, key: str, message: str) -> str:
         where = f"{_printable(self.source)}: {_printable(key)}: " if key else f"{_printable(self.source)}: "
-        super().__init__(where + " ".join(message.split()))
+        return where + " ".join(message.split())
 
 
 class ArgumentError(ScenarioError):
@@ -187,10 +204,29 @@ def _pick_error(errors: list[dict]) -> dict:
     return first
 
 
+def format_validation_errors(exc: ValidationError, root: type[BaseModel]) -> list[tuple[str, str]]:
+    """Every problem pydantic found in validating ``root``, as ``(key path, one-line message)``,
+    one per key a user wrote (a parameter's failed alternatives count once)."""
+    groups: dict[tuple, list[dict]] = {}
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        groups.setdefault(loc[:2] if loc[:1] == ("parameters",) else loc, []).append(err)
+    out: list[tuple[str, str]] = []
+    for errors in groups.values():
+        problem = _format_one(_pick_error(errors), root)
+        if problem not in out:
+            out.append(problem)
+    return out
+
+
 def format_validation_error(exc: ValidationError, root: type[BaseModel]) -> tuple[str, str]:
     """The key path and a one-line message for the first problem pydantic found in validating
     ``root`` (the schema whose annotations the error's location is walked through)."""
-    err = _pick_error(exc.errors())
+    return format_validation_errors(exc, root)[0]
+
+
+def _format_one(err: dict, root: type[BaseModel]) -> tuple[str, str]:
+    """The key path and a one-line message of one pydantic error."""
     loc = tuple(err["loc"])
     etype, msg, ctx = err["type"], err.get("msg", ""), err.get("ctx") or {}
     shown, _ = _walk(root, loc, extra_key=etype == "extra_forbidden")

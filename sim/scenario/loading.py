@@ -7,17 +7,22 @@ path and what is allowed. YAML is read with ``yaml.safe_load`` only.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario.errors import ScenarioError, format_validation_error
+from sim.scenario.errors import ScenarioError, format_validation_errors
 from sim.scenario.library import scenarios_dir
 from sim.scenario.schema import Scenario
 
 
 # ---------------------------------------------------------------------- loading
+#: Largest scenario file read (a scenario is a few kilobytes; a bigger file is a mistake).
+MAX_SCENARIO_BYTES = 1_000_000
+
+
 def _duplicate_key(text: str) -> tuple[str, int, int] | None:
     """The first key given twice in one mapping, as (key path, first line, second line), or None.
 
@@ -60,6 +65,21 @@ def _read_yaml(path: Path, shown: str | None = None) -> dict:
     """
     shown = str(path) if shown is None else shown
     path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(shown, "", "no such file; check the path (`iraqsim list` shows the "
+                                       "scenario library)") from None
+    except OSError as exc:
+        raise ScenarioError(shown, "", f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(shown, "", "is a folder, not a scenario file")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would wait forever, /dev/zero never end
+        raise ScenarioError(shown, "", "is not a regular file (a pipe, device or socket); give a "
+                                       "scenario file")
+    if info.st_size > MAX_SCENARIO_BYTES:
+        raise ScenarioError(shown, "", f"is {info.st_size:,} bytes; a scenario file is at most "
+                                       f"{MAX_SCENARIO_BYTES:,} (1 MB)")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -183,8 +203,8 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        key, msg = format_validation_error(exc, Scenario)
-        raise ScenarioError(source, key, msg) from None
+        (key, msg), *more = format_validation_errors(exc, Scenario)
+        raise ScenarioError(source, key, msg, more) from None
     except (TypeError, ValueError, OverflowError, RecursionError) as exc:  # exotic YAML values
         raise ScenarioError(source, "", f"invalid value ({exc.__class__.__name__}: {exc})") from None
 

@@ -35,6 +35,10 @@ from sim.scenario.errors import KeyedValueError, ScenarioError
 
 ParamValue = Union[float, Distribution, FromPosterior]
 
+#: Most runs a job may ask for (the key ``runs`` and ``--runs``): a hundred million baseline runs
+#: take hours on a laptop; more is a typo.
+MAX_RUNS = 100_000_000
+
 class MilitiaGroup(BaseModel):
     """A militia group and its share of attacks."""
 
@@ -55,7 +59,7 @@ class Scenario(BaseModel):
                                 "(path relative to this file).")
     start: str = Field(default="2024-01", description="Calendar month of month 0 (YYYY-MM).")
     horizon_months: int = Field(default=ModelSettings.horizon_months, ge=2, le=600)
-    runs: int = Field(default=1000, ge=1, le=100_000_000)
+    runs: int = Field(default=1000, ge=1, le=MAX_RUNS)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     levers: Levers = Field(default_factory=Levers)
     events: list[Event] = Field(default_factory=list)

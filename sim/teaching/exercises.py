@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim._version import __version__
 from sim.engine.compare import Comparison
 from sim.engine.engine import run
-from sim.engine.io import current_umask, replace_dir
+from sim.engine.io import current_umask, replace_dir, temp_sibling
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
 from sim.reporting import evidence
 from sim.reporting import report as rp
@@ -314,7 +314,7 @@ def run_exercise(number: int, out: str | os.PathLike | None = None, runs: int | 
     comp, paths = run_comparison(exercise, runs, seed, add, **run_kwargs)
     target = Path(out) if out is not None else Path("results") / "exercises" / str(exercise.number)
     target.resolve().parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.resolve().parent))
+    tmp = temp_sibling(target)
     try:
         save_figures(comp, exercise, tmp / "figures")
         outcome_table(comp, exercise.outcomes).to_csv(tmp / "table.csv", index=False)

@@ -35,30 +35,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Entry point of the ``iraqsim`` console script."""
+def run(argv=None) -> int:
+    """Parse ``argv``, run the command, and turn what a user can cause into one line and an exit
+    code: 2 for bad input or a file that cannot be read or written. Interrupts are handled by
+    ``sim.cli.main``, which also covers the time the libraries take to load."""
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None and not str(args.out).strip():
+            raise UserError("--out: empty; give a folder (or leave --out out for the default)")
         return int(args.func(args) or 0)
     except ArgumentError as exc:  # a library argument, shown as the option that set it
         print(f"iraqsim: error: {ScenarioError(flag_of(exc.argument), exc.key, exc.message)}",
               file=sys.stderr)
         return 2
     except (ScenarioError, UserError) as exc:
-        print(f"iraqsim: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"iraqsim: error: {line}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("iraqsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
     except OSError as exc:
-        if exc.filename is None:  # not about a file the user named: a bug, let it show
-            raise
-        # the file system refused a path (read-only, /proc, disk full): outputs are written
+        if isinstance(exc, BrokenPipeError):
+            raise  # a closed pipe is not an error of the job; sim.cli.main exits quietly
+        # the file system refused (read-only, /proc, disk full): outputs are written
         # atomically, so nothing half-written is left behind
-        print(f"iraqsim: error: {exc.filename}: cannot be written or read "
-              f"({exc.strerror or exc.__class__.__name__})", file=sys.stderr)
+        where = exc.filename or getattr(args, "out", None) or "output"
+        cause = exc.strerror or str(exc) or exc.__class__.__name__
+        print(f"iraqsim: error: {where}: cannot be written or read ({' '.join(cause.split())})",
+              file=sys.stderr)
         return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())
