@@ -346,3 +346,57 @@ def test_block_size(benchmark, perf, baseline, monkeypatch):
         perf.record(BLOCKS, f"{size:,}" + (" (chosen)" if size == chosen else ""),
                     run_months_per_CPU_s=run_months / best[size],
                     smallest_job_seconds=best[size] * size / (total // size * size))
+
+
+FIRST_RESULT = "Time to the first result (iraqsim run baseline --runs 10000, a fresh process)"
+
+PHASES_SCRIPT = """
+import json, sys, tempfile, time
+from pathlib import Path
+t0 = time.perf_counter()
+import sim.cli.run  # what the command imports: the library, the engine, the plotting libraries
+t1 = time.perf_counter()
+import sim
+sc = sim.load_scenario("baseline")
+res = sim.run(sc, runs=10_000, seed=1, progress=False)
+t2 = time.perf_counter()
+summary = res.summary  # the key outcome table printed first
+t3 = time.perf_counter()
+folder = Path(tempfile.mkdtemp())
+res.write_into(folder)
+t4 = time.perf_counter()
+from sim.reporting import plots
+(folder / "plots").mkdir()
+plots.plot_outcomes(res, folder / "plots" / "outcomes.png")
+t5 = time.perf_counter()
+plots.plot_trajectories(res, folder / "plots" / "trajectories.png")
+t6 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "simulation": t2 - t1, "summaries": t3 - t2,
+                  "writing": t4 - t3, "outcomes figure": t5 - t4, "trajectories figure": t6 - t5}))
+"""
+
+
+def test_time_to_the_first_result(benchmark, perf, tmp_path):
+    """What a user waits for: the whole ``iraqsim run baseline --runs 10000`` in a fresh process
+    (best of a few), and where the time goes, phase by phase, in another fresh process."""
+    rounds = 2 if perf.quick else 5
+    command = [sys.executable, "-m", "sim", "run", "baseline", "--runs", "10000", "--quiet",
+               "--out", str(tmp_path / "r")]
+    walls, phases = [], []
+
+    def measure():
+        for _ in range(rounds):
+            t = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            walls.append(time.perf_counter() - t)
+            out = subprocess.run([sys.executable, "-c", PHASES_SCRIPT], check=True,
+                                 capture_output=True, text=True).stdout
+            phases.append(json.loads(out.strip().splitlines()[-1]))
+
+    benchmark.pedantic(measure, rounds=1, iterations=1)
+    best = min(range(rounds), key=lambda i: sum(phases[i].values()))
+    perf.record(FIRST_RESULT, "whole command, end to end (best round)", seconds=min(walls))
+    until_table = phases[best]["imports"] + phases[best]["simulation"] + phases[best]["summaries"]
+    perf.record(FIRST_RESULT, "until the key outcome table is printed", seconds=until_table)
+    for name, seconds in phases[best].items():
+        perf.record(FIRST_RESULT, f"phase: {name}", seconds=seconds)

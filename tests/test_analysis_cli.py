@@ -87,7 +87,7 @@ def test_sweep_gives_the_same_files_in_worker_processes(scenario_file, tmp_path,
     """Every (cell, block) goes to the workers (none computed here while they start), and the
     streamed cells give the same tables as a sweep in this process."""
     import sim.engine as engine
-    from sim.engine import blocks, executors
+    from sim.engine import executors
     monkeypatch.setattr(executors, "WORK_WHILE_WORKERS_START", False)
     runs = str(engine.BLOCK_SIZE + 500)  # two blocks a cell, the last one short
     for name, extra in (("here", []), ("workers", ["--workers", "2"])):
@@ -115,3 +115,29 @@ def test_library_errors_name_python_arguments_and_the_command_line_shows_options
     with pytest.raises(ArgumentError) as caught:
         discover(sc, alpha=0.9)
     assert caught.value.argument == "alpha" and "--" not in str(caught.value)
+
+
+def test_the_sweep_table_prints_numbers_for_people_and_rings_only_the_front(scenario_file, tmp_path,
+                                                                             capsys, monkeypatch):
+    """``30,900``, not ``3.09e+04``; and in the trade-off plot only the cells no other beats on
+    both plotted axes get the ring."""
+    import numpy as np
+
+    from sim.analysis import plots as analysis_plots
+    from sim.analysis.robustness import pareto_front
+    rings = []
+    real = analysis_plots.plt.Axes.scatter
+
+    def spy(ax, *args, **kwargs):
+        rings.append(np.asarray(kwargs.get("edgecolors")))
+        return real(ax, *args, **kwargs)
+    monkeypatch.setattr(analysis_plots.plt.Axes, "scatter", spy)
+    out = tmp_path / "sw"
+    assert main(["sweep", str(scenario_file), "--lever", "exit_month=0:24:6", "--lever",
+                 "retaliation=none,leadership", "--runs", "200", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "e+0" not in printed and "," in printed
+    table = pd.read_csv(out / "sweep.csv")
+    front = pareto_front(np.column_stack([table["us_fatalities.mean"], table["resurgence.mean"]]))
+    assert list(rings[0] == "black") == list(front)
+    assert 0 < front.sum() < len(table)  # the ring tells cells apart

@@ -146,7 +146,6 @@ def test_exit_month_turns_hold_into_a_rapid_exit_and_moves_ramps():
 
 def test_sweep_progress_covers_the_tables_and_the_files(capsys, tmp_path):
     import sim.engine as engine
-    from sim.engine import blocks, executors
     sc = sim.load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=2)
     result = sweep(sc, {"exit_month": [0, 1]}, runs=engine.BLOCK_SIZE + 1, seed=1, progress=True)
     err = capsys.readouterr().err

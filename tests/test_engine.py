@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import sim.engine as engine
-from sim.engine import blocks, executors, io
+from sim.engine import executors, io
 import sim.engine.summary as summary
 from sim import load_scenario
 from sim.cli import main

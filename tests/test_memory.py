@@ -12,7 +12,7 @@ import mesa
 import pytest
 
 import sim.engine as engine
-from sim.engine import blocks, executors, io
+from sim.engine import blocks
 from sim.model import DrawdownModel
 from sim.scenario.library import scenarios_dir
 

@@ -7,6 +7,7 @@ check what is drawn against the numbers in the results, not just that a file exi
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import matplotlib.dates as mdates
 import matplotlib.image as mpimg
@@ -61,6 +62,12 @@ def _dates(ax):
     return mdates.num2date(lo).date(), mdates.num2date(hi).date()
 
 
+def _stairs(ax):
+    """The heights and edges of the first histogram drawn in ``ax`` (a step patch)."""
+    data = next(p for p in ax.patches if hasattr(p, "get_data")).get_data()
+    return np.asarray(data.values), np.asarray(data.edges)
+
+
 def test_trajectories_draw_the_bands_on_calendar_dates_with_troops_on_top(phased, figures, tmp_path):
     path = plots.plot_trajectories(phased, tmp_path / "t.png")
     assert _is_real_png(path)
@@ -80,11 +87,18 @@ def test_trajectories_draw_the_bands_on_calendar_dates_with_troops_on_top(phased
     for ax in [a for a in fig.axes if a.get_visible()]:
         assert _dates(ax) == (dates[0], dates[-1])
         assert ax.get_ylabel()  # every panel has a unit
-    # scheduled events are shaded and the troops panel names them
-    texts = " ".join(t.get_text() for t in troops_ax.texts)
-    assert phased.scenario.events
-    for event in phased.scenario.events:
-        assert event.kind.replace("_", " ") in texts
+    # scheduled events are shaded and the troops panel names them in plain words, with dates
+    texts = [t.get_text().strip() for t in troops_ax.texts]
+    assert phased.scenario.events and len(texts) == len(phased.scenario.events)
+    for event, text in zip(phased.scenario.events, texts):
+        start = dates[event.month]
+        assert text.startswith(event.title + ", ") and f"{start:%Y}" in text and "_" not in text
+        assert "month" not in text
+    assert texts[0] == "Regional war, Jan–Apr 2024"
+    # indices are drawn on their whole scale, 0 to 1, with what 0 and 1 mean
+    for var in ("ISF capability", "Withdrawal pressure", "Iranian influence"):
+        ax = _by_title(fig, var)
+        assert ax.get_ylim() == (0.0, 1.0) and "0 = none" in ax.get_ylabel()
 
 
 def test_outcomes_show_probabilities_and_histograms_in_percent_of_runs(phased, figures, tmp_path):
@@ -99,13 +113,15 @@ def test_outcomes_show_probabilities_and_histograms_in_percent_of_runs(phased, f
     assert "probability" in bars_ax.get_xlabel()
     peak = _by_title(fig, "Peak ISIS fighters in Iraq")
     assert peak.get_ylabel() == "% of runs" and peak.get_xlabel().startswith("fighters")
-    assert sum(p.get_height() for p in peak.patches) == pytest.approx(100.0)
+    assert _stairs(peak)[0].sum() == pytest.approx(100.0)
+    p01, p99 = np.quantile(df["isis_peak"], [0.01, 0.99])  # orders of magnitude: a log axis
+    assert peak.get_xscale() == ("log" if p99 / p01 > 10 else "linear")
     # timing outcomes are drawn on calendar dates inside the horizon
     when = _by_title(fig, "When ISIS resurges")
     share = df["months_to_resurgence"].notna().mean()
     assert f"{100 * share:.1f}% of runs" in when.get_title()
     if share > 0:
-        assert sum(p.get_height() for p in when.patches) == pytest.approx(100 * share)
+        assert _stairs(when)[0].sum() == pytest.approx(100 * share)
         first, last = _dates(when)
         assert first <= phased.scenario.month_dates()[0] + dt.timedelta(days=31) and last.year <= 2029
 
@@ -114,9 +130,15 @@ def test_outcomes_say_so_when_an_outcome_never_varies(figures, tmp_path):
     res = run(load_scenario(LIBRARY / "baseline.yaml").with_changes(horizon_months=6), runs=50, seed=1,
               progress=False)
     plots.plot_outcomes(res, tmp_path / "o.png")
-    ax = _by_title(figures[0], "US troops in Iraq at the end")
-    if res.outcomes["us_troops_end"].nunique() == 1:
-        assert "in every run" in " ".join(t.get_text() for t in ax.texts)
+    fig = figures[0]
+    constant = [c for c in ("us_troops_end", "leadership_strikes") if res.outcomes[c].nunique() == 1]
+    assert constant  # six months of holding 2,500 troops: no strike and no exit
+    footnote = " ".join(t.get_text() for t in fig.texts)
+    titles = [ax.get_title() for ax in fig.axes]
+    for column in constant:
+        title = plots.OUTCOME_LABELS[column][0]
+        assert f"{title}:" in footnote and "in every run" in footnote  # said once, under the figure
+        assert not any(t.startswith(title) for t in titles)  # and no empty panel for it
 
 
 def test_comparison_overlays_one_series_per_scenario(pair, figures, tmp_path):
@@ -186,10 +208,11 @@ def test_outcome_plots_read_columns_in_chunks_and_draw_the_whole_columns_histogr
     for title, column in (("Peak ISIS fighters in Iraq", "isis_peak"),
                           ("Militia attacks on US forces, total", "militia_attacks")):
         ax = _by_title(figures[0], title)
-        edges = [p.get_x() for p in ax.patches] + [ax.patches[-1].get_x() + ax.patches[-1].get_width()]
-        edges[-1] = max(edges[-1], df[column].max())  # x + width rounds; the last bin holds the max
+        heights, edges = _stairs(ax)
+        edges = edges.copy()
+        edges[-1] = max(edges[-1], df[column].max())  # the last bin holds the max
         expected = np.histogram(df[column], bins=edges)[0] * 100.0 / len(df)
-        np.testing.assert_allclose([p.get_height() for p in ax.patches], expected)
+        np.testing.assert_allclose(heights, expected)
         assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(float(np.median(df[column])))
 
 
@@ -219,3 +242,26 @@ def test_save_figure_draws_a_laid_out_figure_once_and_the_same_pixels(tmp_path, 
     assert len(draws) == 1 and not plt.fignum_exists(once.number)
     np.testing.assert_array_equal(mpimg.imread(tmp_path / "plain.png"), mpimg.imread(tmp_path / "once.png"))
     plt.close(plain)
+
+
+def test_a_scenario_has_the_same_colour_in_every_figure_and_the_report(pair, figures, tmp_path):
+    """The command line's figures, the report and the exercises take the palette's colours in
+    the scenarios' order, so rapid_exit is the same colour wherever it is drawn."""
+    import matplotlib.colors as mcolors
+
+    from sim.reporting.palette import scenario_colors
+    from sim.reporting.report import build_report
+    from sim.teaching.figures import outcome_bars_figure
+    from sim.teaching.exercises import get_exercise
+    expected = scenario_colors(len(pair.names))
+    assert len(set(expected)) == len(expected)
+    plots.plot_comparison(pair, tmp_path / "c.png")
+    attacks = _by_title(figures[0], "Militia attacks on US forces, total")
+    drawn = [mcolors.to_hex(p.get_edgecolor()).lower() for p in attacks.patches]
+    assert drawn == [c.lower() for c in expected]
+    html = build_report(pair)
+    swatches = re.findall(r'class="swatch" style="background: (#[0-9A-Fa-f]{6})"', html)
+    assert swatches[:len(expected)] == expected
+    fig = outcome_bars_figure(pair, get_exercise(1).model_copy(update={"outcomes": ["isis_peak"]}))
+    bars = [mcolors.to_hex(p.get_facecolor()[:3]).lower() for p in fig.axes[0].patches]
+    assert bars == [c.lower() for c in expected]

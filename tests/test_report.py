@@ -12,10 +12,12 @@ import os
 import re
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 
 import sim
 from sim.cli import main
+from sim.model.outcomes import OUTCOME_COLUMNS
 from sim.scenario.library import scenarios_dir
 from sim.reporting.report import build_report, write_report
 
@@ -92,8 +94,12 @@ def test_every_section_is_present_with_a_card_per_scenario(page, comparison):
 
 
 def test_every_image_is_an_embedded_png(page, comparison):
-    # distributions + median paths + one fan chart per scenario + trade-off
-    assert len(page.imgs) == 3 + len(comparison.names)
+    """One small panel per outcome that varies (plus the probabilities), per trajectory
+    variable, and the two trade-offs; each with a text alternative that gives its numbers."""
+    from sim.reporting.report_figures import FAN_VARIABLES, KEY_OUTCOMES
+    varying = [o for o in KEY_OUTCOMES if OUTCOME_COLUMNS[o][0] != "bool" and o in comparison.results[0].outcomes
+               and pd.concat([r.outcomes[o] for r in comparison.results]).dropna().nunique() > 1]
+    assert len(page.imgs) == 1 + len(varying) + len(FAN_VARIABLES) + 2
     for img in page.imgs:
         src = img["src"]
         assert src.startswith("data:image/png;base64,")
@@ -116,13 +122,19 @@ def test_nothing_points_outside_the_file(page, html):
 def test_outcome_table_shows_the_runs_numbers(page, comparison):
     header = next(r for r in page.rows if r and r[0] == "outcome")
     assert header[1:] == comparison.names
-    rows = {r[0].split()[0]: r[1:] for r in page.rows if r and r[0] != "outcome"}
+    rows = {r[0]: r[1:] for r in page.rows if r and r[0] != "outcome"}
+
+    def row(title):  # the first cell starts with the outcome's plain title
+        return next(cells for first, cells in rows.items() if first.startswith(title))
     for i, res in enumerate(comparison.results):
         o = res.outcomes
-        assert rows["resurgence"][i] == f"P = {o['resurgence'].mean():.2f}"
-        assert rows["expelled"][i] == f"P = {o['expelled'].mean():.2f}"
+        assert row("ISIS resurgence")[i] == f"{100 * o['resurgence'].mean():.1f}%"
+        assert row("Iraq demands a US exit")[i] == f"{100 * o['expelled'].mean():.1f}%"
         median = float(o["isis_peak"].median())
-        assert rows["isis_peak"][i].startswith(f"{median:,.0f} (")
+        assert row("Peak ISIS fighters in Iraq")[i].startswith(f"{median:,.0f} (")
+        when = row("When ISIS resurges")[i]  # timing in calendar months, not month numbers
+        assert when == "never" or (when[:3] in {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                                 "Aug", "Sep", "Oct", "Nov", "Dec"} and " runs" in when)
 
 
 def test_mechanisms_cite_evidence_that_is_listed(page):
@@ -157,7 +169,7 @@ def test_single_scenario_report_has_no_tradeoff_section(monkeypatch, tmp_path, c
     page = Page(out.read_text(encoding="utf-8"))
     assert "tradeoffs" not in page.ids
     assert {"question", "outcomes", "trajectories", "provenance"} <= page.ids
-    assert len(page.imgs) == 2  # distributions and one fan chart
+    assert len(page.imgs) > 6 and all(img.get("alt") for img in page.imgs)  # small panels
     assert "wrote" in capsys.readouterr().out
     assert sorted(p.name for p in out.parent.iterdir()) == ["one.html"]  # no temporary left
 

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 import sim.engine as engine
-from sim.engine import blocks, executors, io
 from sim.model.outcomes import TRAJECTORY_VARIABLES
 import sim.engine.summary as summary
 from sim.engine.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _ColumnReader, _edges,

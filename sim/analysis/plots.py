@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from sim.analysis.robustness import pareto_front
 from sim.model.outcomes import OUTCOME_COLUMNS  # noqa: E402
@@ -26,17 +27,18 @@ def cell_labels(table: pd.DataFrame, lever_names: list[str]) -> list[str]:
 def plot_tradeoff(table: pd.DataFrame, lever_names: list[str], path) -> None:
     """P(ISIS resurgence) against expected US deaths, colour = P(expelled), Pareto front marked.
 
-    One point per cell of a sweep; points not dominated on (deaths, resurgence, expulsion) have a
-    black ring; the two-objective front of the plotted axes is joined by a line.
+    One point per cell of a sweep. The points no other cell beats on both plotted axes at once
+    (fewer deaths and less resurgence) have a black ring and are joined by the front line; the
+    three-objective front, expulsion included, is the table's ``pareto`` column.
     """
     x = table["us_fatalities.mean"].to_numpy(float)
     y = table["resurgence.mean"].to_numpy(float)
     c = table["expelled.mean"].to_numpy(float)
+    front2 = pareto_front(np.column_stack([x, y]))
     fig, ax = plt.subplots(figsize=(7.5, 5.5), constrained_layout=True)
     sc = ax.scatter(x, y, c=c, cmap="viridis", s=70, vmin=0, vmax=max(0.05, float(np.nanmax(c))),
-                    zorder=3, edgecolors=np.where(table["pareto"], "black", "none"), linewidths=1.6)
-    fig.colorbar(sc, ax=ax, label="P(expelled)")
-    front2 = pareto_front(np.column_stack([x, y]))
+                    zorder=3, edgecolors=np.where(front2, "black", "none"), linewidths=1.6)
+    fig.colorbar(sc, ax=ax, label="P(Baghdad demands a US exit)", format=PercentFormatter(1.0, 0))
     order = np.argsort(x[front2])
     ax.step(x[front2][order], y[front2][order], where="post", color="crimson", lw=1.2, zorder=2,
             label="Pareto front (deaths, resurgence)")
@@ -47,8 +49,9 @@ def plot_tradeoff(table: pd.DataFrame, lever_names: list[str], path) -> None:
             ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xlabel("expected US deaths over the horizon")
     ax.set_ylabel("P(ISIS resurgence)")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, 0))
     ax.set_title("Trade-off between choices (" + " / ".join(lever_names) + ")\n"
-                 "black ring: not dominated on deaths, resurgence and expulsion", fontsize=9)
+                 "black ring: no other choice has both fewer deaths and less resurgence", fontsize=9)
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, path, 110)

@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module under ``sim.cli`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a function of the parsed
-arguments returning an exit code. Errors a user can cause (``ScenarioError``, ``UserError``) are
+arguments returning an exit code; only the module of the command given is imported. Errors a user can cause (``ScenarioError``, ``UserError``) are
 printed as one line and exit with code 2; there is never a traceback for them.
 """
 
@@ -12,11 +12,25 @@ import argparse
 import importlib
 import sys
 
+from sim._version import __version__
 from sim.cli.common import UserError, flag_of
 from sim.scenario.errors import ArgumentError, ScenarioError
 
-#: Subcommand modules in ``sim.cli``, in the order ``--help`` lists them.
-COMMANDS = ["run", "compare", "validate", "schema", "list", "sweep", "sensitivity", "discover", "report", "exercises", "backtest", "calibrate"]
+#: Subcommands: each is a module of ``sim.cli``, listed by ``--help`` in this order with this line.
+COMMANDS = {
+    "run": "run a scenario and write outcomes, quantiles, summary and plots",
+    "compare": "run several scenarios with common random numbers, side by side",
+    "validate": "check scenario files against the schema (exit 0 or 2)",
+    "schema": "print the JSON Schema of scenario files (for editors)",
+    "list": "list the scenario library with one-line descriptions",
+    "sweep": "sweep levers over a grid (common random numbers): table, trade-off plot, robustness table",
+    "sensitivity": "global sensitivity of outcomes to the scenario's uncertain parameters (SALib Sobol or Morris)",
+    "discover": "scenario discovery: which uncertain-parameter combinations lead to an outcome (PRIM boxes and a CART tree)",
+    "report": "compare scenarios and write one self-contained HTML report",
+    "exercises": "classroom exercises: list, show, run, copy, build keys",
+    "backtest": "replay the 2011, 2020 and 2023-24 episodes and check the model against the articles' figures (exit 1 if any target fails)",
+    "calibrate": "calibrate uncertain parameters to the history episodes (rejection ABC); writes a posterior sample and a diagnostic plot",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,14 +38,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered subcommand."""
-    from sim._version import __version__
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The argument parser. Only the command ``argv`` names is loaded and registered in full (its
+    module imports what it needs, from plotting to SALib); the others are listed by name and
+    purpose, so a command starts without loading what only another one uses."""
     parser = _Parser(prog="iraqsim", description="Scenario simulation of US drawdown choices in Iraq.")
     parser.add_argument("--version", action="version", version=f"iraqsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        importlib.import_module(f"sim.cli.{name}").register(sub)
+    args = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in args if not a.startswith("-")), None)
+    for name, purpose in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(f"sim.cli.{name}").register(sub)
+        else:
+            sub.add_parser(name, help=purpose, add_help=False)
     return parser
 
 
@@ -39,7 +59,7 @@ def run(argv=None) -> int:
     """Parse ``argv``, run the command, and turn what a user can cause into one line and an exit
     code: 2 for bad input or a file that cannot be read or written. Interrupts are handled by
     ``sim.cli.main``, which also covers the time the libraries take to load."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         if getattr(args, "out", None) is not None and not str(args.out).strip():
             raise UserError("--out: empty; give a folder (or leave --out out for the default)")

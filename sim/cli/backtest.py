@@ -5,13 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sim.cli.common import check_runs, check_writable
-from sim.engine.io import temp_sibling
+from sim.cli.common import UserError, check_runs, check_writable
+from sim.engine.io import replace_dir, temp_sibling
+from sim.validation.backtest import backtest, load_targets, plot_backtest
 
 
 def register(sub):
-    p = sub.add_parser("backtest", help="replay the 2011, 2020 and 2023-24 episodes and check the "
-                       "model against the articles' figures (exit 1 if any target fails)")
+    p = sub.add_parser("backtest")
     p.add_argument("--runs", type=int, default=5000, help="replicas per episode (default 5000)")
     p.add_argument("--seed", type=int, help="seed for every episode (default: each episode's own)")
     p.add_argument("--out", default="results/backtest",
@@ -23,9 +23,6 @@ def register(sub):
 
 
 def main(args) -> int:
-    from sim.cli.common import UserError
-    from sim.engine.io import replace_dir
-    from sim.validation.backtest import backtest, load_targets, plot_backtest
 
     check_runs(args.runs)
     if args.seed is not None and args.seed < 0:

@@ -13,11 +13,11 @@ from pathlib import Path
 from sim.cli.common import UserError, atomic_output
 from sim.engine.blocks import BLOCK_SIZE
 from sim.engine.progress import job_progress
+from sim.validation.calibrate import calibrate, plot_calibration
 
 
 def register(sub):
-    p = sub.add_parser("calibrate", help="calibrate uncertain parameters to the history episodes "
-                       "(rejection ABC); writes a posterior sample and a diagnostic plot")
+    p = sub.add_parser("calibrate")
     p.add_argument("--draws", type=int, default=1_500_000,
                    help="prior draws, each replaying the three episodes (default 1,500,000, as "
                         "for the shipped posterior; a few CPU minutes)")
@@ -31,7 +31,6 @@ def register(sub):
 
 def main(args) -> int:
     """Calibrate and write the folder; return the exit code."""
-    from sim.validation.calibrate import calibrate, plot_calibration  # plotting libraries
 
     if args.draws < 1:
         raise UserError(f"--draws must be at least 1 (got {args.draws})")

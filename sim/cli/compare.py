@@ -19,13 +19,25 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sim.cli.common import add_run_options, atomic_output, check_run_options, default_out
-from sim.cli.common import earlier_job, note_replaced, scenario_path, with_posterior, writing_bar
+from sim.cli.common import (
+    UserError,
+    add_run_options,
+    atomic_output,
+    check_run_options,
+    default_out,
+    earlier_job,
+    note_replaced,
+    scenario_path,
+    with_posterior,
+    writing_bar,
+)
+from sim.engine.compare import compare
 from sim.reporting.save import FIGURES, write_into
+from sim.scenario.loading import load_scenario
 
 
 def register(sub):
-    p = sub.add_parser("compare", help="run several scenarios with common random numbers, side by side",
+    p = sub.add_parser("compare",
                        description="Run two or more scenarios with the same runs and seed (common "
                                    "random numbers) and write a side-by-side table and overlaid plots.")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
@@ -37,9 +49,6 @@ def register(sub):
 
 def main(args) -> int:
     """Run the comparison and write its folder; return the exit code."""
-    from sim.cli.common import UserError
-    from sim.engine.compare import compare
-    from sim.scenario.loading import load_scenario
 
     check_run_options(args)
     if len(args.scenarios) < 2:

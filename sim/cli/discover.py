@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sim.analysis.discovery import discover, parse_case
 from sim.cli.analysis_options import add_common_arguments, check_common, output_folder, write_atomically
+from sim.scenario.loading import load_scenario
 
 
 def register(sub):
-    p = sub.add_parser("discover", help="scenario discovery: which uncertain-parameter "
-                       "combinations lead to an outcome (PRIM boxes and a CART tree)")
+    p = sub.add_parser("discover")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--outcome", default="resurgence", metavar="CASE",
                    help="yes/no outcome (resurgence, expelled, ...) or a threshold such as "
@@ -24,8 +25,6 @@ def register(sub):
 
 
 def main(args) -> int:
-    from sim.analysis.discovery import discover, parse_case
-    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario)
     check_common(args)

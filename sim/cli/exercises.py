@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.cli.common import add_executor_options, check_executor_options, check_runs
+from sim.cli.common import UserError, add_executor_options, check_executor_options, check_runs, check_writable
+from sim.teaching.exercises import (
+    EXERCISES,
+    ExerciseError,
+    build_keys,
+    copy_scenarios,
+    get_exercise,
+    render_sheet,
+    run_exercise,
+)
 
 
 def register(sub):
-    p = sub.add_parser("exercises", help="classroom exercises: list, show, run, copy, build keys",
+    p = sub.add_parser("exercises",
                        description="Five classroom exercises on drawdown trade-offs "
                                    "(see docs/exercises/).")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION",
@@ -48,8 +57,6 @@ def register(sub):
 
 
 def _exercise(number):
-    from sim.cli.common import UserError
-    from sim.teaching.exercises import ExerciseError, get_exercise
     try:
         return get_exercise(number)
     except ExerciseError as exc:
@@ -61,7 +68,6 @@ def _check_runs(args):
 
 
 def cmd_list(args) -> int:
-    from sim.teaching.exercises import EXERCISES
     for ex in EXERCISES.values():
         print(f"{ex.number}. {ex.title}: {ex.summary}")
     print("\n`iraqsim exercises show N` prints an exercise; `iraqsim exercises run N` runs it.")
@@ -69,14 +75,11 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from sim.teaching.exercises import render_sheet
     print(render_sheet(_exercise(args.number)))
     return 0
 
 
 def cmd_run(args) -> int:
-    from sim.cli.common import UserError, check_writable
-    from sim.teaching.exercises import ExerciseError, run_exercise
 
     ex = _exercise(args.number)
     _check_runs(args)
@@ -101,8 +104,6 @@ def cmd_run(args) -> int:
 
 
 def cmd_copy(args) -> int:
-    from sim.cli.common import UserError
-    from sim.teaching.exercises import ExerciseError, copy_scenarios
     ex = _exercise(args.number)
     dest = Path(args.to) if args.to else Path(f"exercise-{ex.number}")
     if dest.exists() and not dest.is_dir():
@@ -117,8 +118,6 @@ def cmd_copy(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from sim.cli.common import check_writable
-    from sim.teaching.exercises import build_keys
     _check_runs(args)
     only = [_exercise(n).number for n in args.only] if args.only else None
     out = Path(args.out)

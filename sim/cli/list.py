@@ -12,9 +12,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from sim.scenario.errors import ScenarioError
+from sim.scenario.library import scenarios_dir
+from sim.scenario.loading import load_scenario
+
 
 def register(sub):
-    p = sub.add_parser("list", help="list the scenario library with one-line descriptions",
+    p = sub.add_parser("list",
                        description="List the scenario library (the names work with run, compare "
                                    "and validate).")
     p.add_argument("--paths", action="store_true", help="print full file paths instead of names")
@@ -34,9 +38,6 @@ def library_entries(folder: Path | None = None) -> list[tuple[str, Path, str]]:
     Top-level scenarios come first, then each subfolder. An invalid file is listed with its
     error instead of a description.
     """
-    from sim.scenario.errors import ScenarioError
-    from sim.scenario.library import scenarios_dir
-    from sim.scenario.loading import load_scenario
 
     folder = Path(folder) if folder is not None else scenarios_dir()
     files = sorted(folder.rglob("*.yaml"), key=lambda p: (len(p.relative_to(folder).parts) > 1,
@@ -54,7 +55,6 @@ def library_entries(folder: Path | None = None) -> list[tuple[str, Path, str]]:
 
 def main(args) -> int:
     """Print the library; return the exit code."""
-    from sim.scenario.library import scenarios_dir
 
     entries = library_entries()
     if not entries:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from sim.cli.common import add_executor_options, check_executor_options, check_runs
+from sim.cli.common import (
+    UserError,
+    add_executor_options,
+    check_executor_options,
+    check_parent_writable,
+    check_runs,
+)
+from sim.reporting.report import report
+from sim.scenario.loading import load_scenario
 
 
 def register(sub):
-    p = sub.add_parser("report", help="compare scenarios and write one self-contained HTML report",
+    p = sub.add_parser("report",
                        description="Run the scenarios with common random numbers and write one "
                                    "HTML file (figures embedded; opens offline, prints, reads on a phone).")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
@@ -25,7 +33,6 @@ def register(sub):
 
 def check_output_file(out: Path) -> None:
     """Fail with one line (``UserError``) if the report cannot be written at ``out``."""
-    from sim.cli.common import UserError, check_parent_writable
     if out.exists() and out.is_dir():
         raise UserError(f"{out}: -o/--out is a folder; give a file name such as report.html")
     if out.suffix.lower() not in (".html", ".htm"):
@@ -34,8 +41,6 @@ def check_output_file(out: Path) -> None:
 
 
 def main(args) -> int:
-    from sim.reporting.report import report
-    from sim.scenario.loading import load_scenario
 
     check_runs(args.runs)
     check_executor_options(args)

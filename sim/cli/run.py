@@ -11,9 +11,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.cli.common import add_run_options, atomic_output, check_run_options, default_out
-from sim.cli.common import earlier_job, note_replaced, scenario_path, with_posterior, writing_bar
+from sim.cli.common import (
+    add_run_options,
+    atomic_output,
+    check_run_options,
+    default_out,
+    earlier_job,
+    note_replaced,
+    scenario_path,
+    with_posterior,
+    writing_bar,
+)
+from sim.engine.engine import run
 from sim.reporting.save import FIGURES, write_into
+from sim.scenario.loading import load_scenario
 
 #: Outcomes printed after a run (all are in ``summary.json``).
 KEY_OUTCOMES = ["resurgence", "months_to_resurgence", "isis_peak", "militia_attacks", "us_fatalities",
@@ -21,7 +32,7 @@ KEY_OUTCOMES = ["resurgence", "months_to_resurgence", "isis_peak", "militia_atta
 
 
 def register(sub):
-    p = sub.add_parser("run", help="run a scenario and write outcomes, quantiles, summary and plots",
+    p = sub.add_parser("run",
                        description="Run a scenario's Monte Carlo replicas and write the output "
                                    "contract into a folder, atomically.")
     p.add_argument("scenario", help="scenario YAML file (or a library name, see `iraqsim list`)")
@@ -37,10 +48,7 @@ def key_outcome_table(results):
 
 
 def main(args) -> int:
-    """Run the scenario and write the result folder; return the exit code."""
-    from sim.engine.engine import run
-    from sim.scenario.loading import load_scenario
-
+    """Run the scenario, print its key outcomes, write the result folder; return the exit code."""
     check_run_options(args)
     scenario = with_posterior(load_scenario(scenario_path(args.scenario)), args)
     out = Path(args.out) if args.out else default_out(scenario.name)
@@ -48,17 +56,18 @@ def main(args) -> int:
     with atomic_output(out) as tmp:
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
                   progress=False if args.quiet else None, stream_to=tmp)
+        prov = res.provenance
+        if not args.quiet:  # the first result, before the files and figures are written
+            print(f"{scenario.name}: {prov['runs']:,} runs, seed {prov['seed']}, "
+                  f"{prov['elapsed_seconds']:.1f} s")
+            print(key_outcome_table(res).to_string(), flush=True)
         bar = writing_bar(res.FILES + FIGURES, res.n_runs, args.quiet, unit="file")
         try:
             write_into(res, tmp, progress=bar)
         finally:
             bar(None)
-    prov = res.provenance
     note_replaced(out, before, f"{scenario.name}, {prov['runs']:,} runs, seed {prov['seed']}")
     if not args.quiet:
-        print(f"{scenario.name}: {prov['runs']:,} runs, seed {prov['seed']}, "
-              f"{prov['elapsed_seconds']:.1f} s")
-        print(key_outcome_table(res).to_string())
         print(f"wrote {out}/ (outcomes.parquet, quantiles.parquet, summary.json, "
               "scenario.resolved.yaml, plots/outcomes.png, plots/trajectories.png)")
     return 0

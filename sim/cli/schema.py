@@ -12,11 +12,16 @@ import json
 import sys
 from pathlib import Path
 
+from sim._version import __version__
+from sim.cli.common import UserError
+from sim.model.parameters import PARAMETERS
+from sim.scenario.schema import Scenario
+
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def register(sub):
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)",
+    p = sub.add_parser("schema",
                        description="Print the JSON Schema of scenario files. Save it and point your "
                                    "editor at it (see docs/scenarios.md).")
     p.add_argument("--out", metavar="FILE", help="write the schema to FILE instead of printing it")
@@ -33,9 +38,6 @@ def _parameter_description(par) -> str:
 
 def scenario_json_schema() -> dict:
     """The JSON Schema (draft 2020-12) of a scenario file."""
-    from sim._version import __version__
-    from sim.model.parameters import PARAMETERS
-    from sim.scenario.schema import Scenario
 
     schema = Scenario.model_json_schema()
     params = schema["properties"]["parameters"]
@@ -59,7 +61,6 @@ def scenario_json_schema() -> dict:
 
 def main(args) -> int:
     """Print (or write) the schema; return the exit code."""
-    from sim.cli.common import UserError
 
     text = json.dumps(scenario_json_schema(), indent=2) + "\n"
     if args.out:

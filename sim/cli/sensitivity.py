@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from sim.analysis.sensitivity import DEFAULT_OUTCOMES, DEFAULT_SAMPLES, check_outcomes, sensitivity
 from sim.cli.analysis_options import add_common_arguments, check_common, output_folder, write_atomically
+from sim.scenario.loading import load_scenario
 
 
 def register(sub):
-    from sim.analysis.sensitivity import DEFAULT_OUTCOMES, DEFAULT_SAMPLES
-    p = sub.add_parser("sensitivity", help="global sensitivity of outcomes to the scenario's "
-                       "uncertain parameters (SALib Sobol or Morris)")
+    p = sub.add_parser("sensitivity")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--outcome", action="append", metavar="NAME",
                    help=f"outcome to analyse, repeatable (default: {', '.join(DEFAULT_OUTCOMES)})")
@@ -22,8 +22,6 @@ def register(sub):
 
 
 def main(args) -> int:
-    from sim.analysis.sensitivity import DEFAULT_OUTCOMES, check_outcomes, sensitivity
-    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario)
     check_common(args)

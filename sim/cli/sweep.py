@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import shutil
 
+from sim.analysis.lever_settings import parse_lever_spec
+from sim.analysis.sweep import sweep
 from sim.cli.analysis_options import add_common_arguments, atomically, check_common, output_folder
 from sim.cli.common import writing_bar
+from sim.reporting.report_figures import format_number
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loading import load_scenario
 
 LEVER_HELP = ("lever to sweep, repeatable: NAME=a,b,c or NAME=start:stop:step (inclusive). "
               "Names: retaliation, aid, posture.kind, exit_month (month the exit begins), "
@@ -14,8 +19,7 @@ LEVER_HELP = ("lever to sweep, repeatable: NAME=a,b,c or NAME=start:stop:step (i
 
 
 def register(sub):
-    p = sub.add_parser("sweep", help="sweep levers over a grid (common random numbers): table, "
-                       "trade-off plot, robustness table")
+    p = sub.add_parser("sweep")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--lever", action="append", required=True, metavar="NAME=VALUES", help=LEVER_HELP)
     add_common_arguments(p, "runs per cell (default: the scenario's runs)")
@@ -23,10 +27,6 @@ def register(sub):
 
 
 def main(args) -> int:
-    from sim.analysis.lever_settings import parse_lever_spec
-    from sim.analysis.sweep import sweep
-    from sim.scenario.errors import ScenarioError
-    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario)
     check_common(args)
@@ -53,7 +53,7 @@ def main(args) -> int:
         prov = result.provenance
         print(f"{scenario.name}: {prov['cells']} cells x {prov['runs_per_cell']:,} runs, "
               f"seed {prov['seed']}, {prov['elapsed_seconds']:.1f} s")
-        print(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3g}"))
+        print(result.table[cols].to_string(index=False, float_format=format_number))
         print(f"wrote {out}/ (sweep.csv, sweep.parquet, runs.parquet, robustness.csv, "
               f"robustness.parquet, summary.json, scenario.resolved.yaml, plots/)")
     return 0

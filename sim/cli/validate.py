@@ -10,11 +10,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import yaml
+
 from sim.cli.common import scenario_path
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loading import load_scenario, parent_file, scenario_file
 
 
 def register(sub):
-    p = sub.add_parser("validate", help="check scenario files against the schema (exit 0 or 2)",
+    p = sub.add_parser("validate",
                        description="Check scenario files (and their extends chains) without running "
                                    "them. Exit code 0 if all are valid, 2 otherwise.")
     p.add_argument("files", nargs="+", metavar="FILE",
@@ -47,9 +51,7 @@ def describe(scenario) -> str:
 
 def inherits(file: str) -> str:
     """``; extends baseline from the library`` (or from a file beside it), or ''."""
-    import yaml
 
-    from sim.scenario.loading import parent_file, scenario_file
     try:
         ref = (yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}).get("extends")
     except (OSError, yaml.YAMLError, AttributeError):
@@ -65,8 +67,6 @@ def inherits(file: str) -> str:
 
 def main(args) -> int:
     """Validate every file; return 0 if all are valid, else 2."""
-    from sim.scenario.errors import ScenarioError
-    from sim.scenario.loading import load_scenario
 
     failed = 0
     for file in expand(args.files):

@@ -17,7 +17,7 @@ series (``EventSeries``) that the actors read in the exogenous phase of each mon
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,14 @@ class _Event(BaseModel):
     month: Month
     note: str = ""
 
+    #: A plain name for readers of figures and reports.
+    title: ClassVar[str] = ""
+
+    @property
+    def last_month(self) -> int:
+        """The last month the event acts in (its ``month`` for a one-month event)."""
+        return self.month + getattr(self, "months", 1) - 1
+
     def apply(self, series: "EventSeries") -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -39,6 +47,7 @@ class _Event(BaseModel):
 class RegionalWar(_Event):
     """A regional war lasting ``months`` with attack-multiplying ``intensity`` (DB24-01)."""
 
+    title: ClassVar[str] = "Regional war"
     kind: Literal["regional_war"] = "regional_war"
     months: Duration = 6
     intensity: Intensity = 1.0
@@ -50,6 +59,7 @@ class RegionalWar(_Event):
 class IsisAttackIran(_Event):
     """A mass-casualty ISIS attack in Iran raising Tehran's fear of ISIS (DB24-06, DB24-17)."""
 
+    title: ClassVar[str] = "ISIS attack in Iran"
     kind: Literal["isis_attack_iran"] = "isis_attack_iran"
     severity: Intensity = 1.0
 
@@ -60,6 +70,7 @@ class IsisAttackIran(_Event):
 class HighProfileStrike(_Event):
     """A US leadership strike on Iraqi soil, on a militia leader or an Iranian commander."""
 
+    title: ClassVar[str] = "US leadership strike"
     kind: Literal["high_profile_strike"] = "high_profile_strike"
     target: Literal["militia_leader", "iranian_commander"] = "militia_leader"
 
@@ -73,6 +84,7 @@ class HighProfileStrike(_Event):
 class IranEconomicCrisis(_Event):
     """Economic crisis or harsher sanctions on Iran for ``months`` (RCD20-08, WP20-07)."""
 
+    title: ClassVar[str] = "Economic crisis in Iran"
     kind: Literal["iran_economic_crisis"] = "iran_economic_crisis"
     months: Duration = 12
     severity: Annotated[float, Field(ge=0, le=1)] = 0.3
@@ -84,6 +96,7 @@ class IranEconomicCrisis(_Event):
 class ProtestCrackdown(_Event):
     """Mass protests and a violent crackdown costing ``severity`` of legitimacy (RCD20-01)."""
 
+    title: ClassVar[str] = "Protests and crackdown"
     kind: Literal["protest_crackdown"] = "protest_crackdown"
     severity: Annotated[float, Field(ge=0, le=1)] = 0.3
 
@@ -94,6 +107,7 @@ class ProtestCrackdown(_Event):
 class SyriaCollapse(_Event):
     """Chaos in Syria for ``months``: the ISIS reservoir grows and crosses faster (FP23-06)."""
 
+    title: ClassVar[str] = "Collapse in Syria"
     kind: Literal["syria_collapse"] = "syria_collapse"
     months: Duration = 24
     intensity: Intensity = 1.0

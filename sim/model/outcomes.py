@@ -46,10 +46,16 @@ class Variable:
     high: float
     log: bool = False
 
+    @property
+    def is_index(self) -> bool:
+        """A 0..1 index: drawn on its whole range, 0 to 1."""
+        return self.unit.startswith("index")
+
 
 TRAJECTORY_VARIABLES: dict[str, Variable] = {
     "us_troops": Variable(lambda m: m.us.troops, "US troops in Iraq", "troops", 0, 200_000),
-    "isf_capability": Variable(lambda m: m.gov.isf_capability, "ISF capability", "0..1", 0, 1),
+    "isf_capability": Variable(lambda m: m.gov.isf_capability, "ISF capability",
+                               "index: 0 = none, 1 = fully self-reliant", 0, 1),
     "isis_strength": Variable(lambda m: m.isis.fighters_iraq, "ISIS fighters in Iraq", "fighters",
                               1, 1e6, log=True),
     "isis_syria": Variable(lambda m: m.isis.fighters_syria, "ISIS fighters in Syria", "fighters",
@@ -60,15 +66,19 @@ TRAJECTORY_VARIABLES: dict[str, Variable] = {
                                 "attacks per month", 0, 4096),
     "us_fatalities": Variable(lambda m: m.us.fatalities, "US deaths", "deaths per month", 0, 1024),
     "withdrawal_pressure": Variable(lambda m: m.gov.withdrawal_pressure, "Withdrawal pressure",
-                                    "0..1", 0, 1),
-    "cooperation": Variable(lambda m: m.gov.cooperation, "US-Iraq cooperation", "0..1", 0, 1),
+                                    "index: 0 = none, 1 = overwhelming", 0, 1),
+    "cooperation": Variable(lambda m: m.gov.cooperation, "US-Iraq cooperation",
+                            "index: 0 = none, 1 = full", 0, 1),
     "militia_control": Variable(lambda m: m.gov.militia_control, "Government control of militias",
-                                "0..1", 0, 1),
-    "iran_influence": Variable(lambda m: m.iran.influence, "Iranian influence", "0..1", 0, 1),
-    "iran_direction": Variable(lambda m: m.iran.direction, "Iran's direction of proxies", "0..1",
-                               0, 1),
-    "us_will": Variable(lambda m: m.us.will, "US domestic will", "0..1", 0, 1),
-    "deterrence": Variable(lambda m: m.us.deterrence, "US deterrence", "0..1", 0, 1),
+                                "index: 0 = none, 1 = full", 0, 1),
+    "iran_influence": Variable(lambda m: m.iran.influence, "Iranian influence",
+                               "index: 0 = none, 1 = dominant", 0, 1),
+    "iran_direction": Variable(lambda m: m.iran.direction, "Iran's direction of proxies",
+                               "index: 0 = restrains them, 1 = full push", 0, 1),
+    "us_will": Variable(lambda m: m.us.will, "US domestic will",
+                        "index: 0 = none, 1 = full support", 0, 1),
+    "deterrence": Variable(lambda m: m.us.deterrence, "US deterrence",
+                           "index: 0 = none, 1 = full", 0, 1),
     "iran_strikes": Variable(lambda m: m.us.escalated, "Direct Iranian strikes on US forces",
                              "strikes per month", 0, 1),
 }

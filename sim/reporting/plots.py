@@ -27,7 +27,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
-from sim.engine.summary import PooledReader, column_histogram, column_is_integral, column_statistics  # noqa: E402
+from sim.reporting.palette import EVENT_FILL, EVENT_TEXT, INK, PROBABILITY, TROOPS  # noqa: E402
+from sim.reporting.palette import scenario_color, scenario_colors  # noqa: E402
+from sim.engine.summary import (  # noqa: E402
+    PooledReader, column_histogram, column_is_integral, column_statistics)
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
 
 #: Trajectory variables drawn as fan charts, after the US troops panel.
@@ -49,9 +52,9 @@ OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "escalation": ("Direct US-Iran exchange", ""),
     "will_collapse": ("US domestic will collapses", ""),
     "leadership_strikes": ("US leadership strikes on Iraqi soil", "strikes"),
-    "isf_capability_end": ("ISF capability at the end", "0..1 (1 = self-reliant)"),
-    "iran_influence_end": ("Iranian influence at the end", "0..1"),
-    "withdrawal_pressure_peak": ("Peak withdrawal pressure", "0..1"),
+    "isf_capability_end": ("ISF capability at the end", "index: 0 = none, 1 = fully self-reliant"),
+    "iran_influence_end": ("Iranian influence at the end", "index: 0 = none, 1 = dominant"),
+    "withdrawal_pressure_peak": ("Peak withdrawal pressure", "index: 0 = none, 1 = overwhelming"),
     "us_troops_end": ("US troops in Iraq at the end", "troops"),
     "us_troop_months": ("US troop-months in Iraq", "troop-months"),
 }
@@ -59,8 +62,7 @@ OUTCOME_LABELS: dict[str, tuple[str, str]] = {
 _STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 10, "xtick.labelsize": 9,
           "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 15,
           "axes.spines.top": False, "axes.spines.right": False}
-_BLUE, _DARK, _ORANGE, _GREY = "#4c72b0", "#1f3b73", "#dd8452", "#7f7f7f"
-_DPI = 120
+_DPI = 110
 
 
 # ---------------------------------------------------------------------- helpers
@@ -99,15 +101,19 @@ def _month_to_date(start: str, months):
     return base + np.asarray(months, dtype=float) * 365.25 / 12
 
 
-def _date_axis(ax) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+def date_axis(ax) -> None:
+    """Years on the time axis (every year for horizons up to eight years, then every 2 or 5)."""
+    first, last = ax.get_xlim()
+    years = (last - first) / 365.25
+    ax.xaxis.set_major_locator(mdates.YearLocator(1 if years <= 8 else 2 if years <= 16 else 5))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
-def _spans_decades(minimum: float, p01: float, p99: float) -> bool:
-    """Log axis: every value positive and the middle 98% spanning more than a factor 30."""
-    return minimum > 0 and p01 > 0 and p99 / p01 > 30
+def spans_decades(minimum: float, p01: float, p99: float) -> bool:
+    """Log axis: every value positive and the middle 98% spanning more than a factor 10 (on a
+    linear axis most runs would then fall in one bar)."""
+    return minimum > 0 and p01 > 0 and p99 / p01 > 10
 
 
 def _edges(lo: float, hi: float, log: bool, small_counts: bool, n: int = 40) -> np.ndarray:
@@ -120,37 +126,48 @@ def _edges(lo: float, hi: float, log: bool, small_counts: bool, n: int = 40) -> 
     return np.linspace(lo, hi, n + 1)
 
 
-def _event_spans(scenario) -> list[tuple[int, int, str]]:
-    """(first month, last month + 1, label) of the scenario's scheduled events."""
-    spans = []
-    for ev in getattr(scenario, "events", []):
-        months = getattr(ev, "months", 1)
-        spans.append((ev.month, min(ev.month + months, scenario.horizon_months), ev.kind.replace("_", " ")))
-    return spans
+def event_label(event, scenario) -> str:
+    """``Regional war, Jan–Apr 2024``: an event's plain name and its dates."""
+    dates = scenario.month_dates()
+    first = dates[min(event.month, len(dates) - 1)]
+    last = dates[min(event.last_month, len(dates) - 1)]
+    if (first.year, first.month) == (last.year, last.month):
+        when = f"{first:%b %Y}"
+    elif first.year == last.year:
+        when = f"{first:%b}–{last:%b %Y}"
+    else:
+        when = f"{first:%b %Y}–{last:%b %Y}"
+    return f"{event.title or event.kind.replace('_', ' ')}, {when}"
 
 
 def _shade_events(ax, scenario, label: bool = False) -> None:
-    for i, (first, stop, text) in enumerate(_event_spans(scenario)):
-        x0, x1 = _month_to_date(scenario.start, [first, max(stop, first + 1)])
-        ax.axvspan(x0, x1, color=_ORANGE, alpha=0.10, lw=0)
+    """Shade each scheduled event; with ``label``, name it (one row each, so none overlap)."""
+    events = list(getattr(scenario, "events", []))
+    for i, ev in enumerate(events):
+        stop = min(ev.last_month + 1, scenario.horizon_months)
+        x0, x1 = _month_to_date(scenario.start, [ev.month, max(stop, ev.month + 1)])
+        ax.axvspan(x0, x1, color=EVENT_FILL, alpha=0.12, lw=0)
         if label:
-            ax.text(x0, 0.95 - 0.12 * (i % 6), f" {text} ({first}-{stop - 1})" if stop - first > 1 else
-                    f" {text} (month {first})", transform=ax.get_xaxis_transform(), fontsize=8,
-                    va="top", ha="left", color="#a0522d", clip_on=True)
+            ax.text(x0, 0.96 - 0.11 * (i % 8), " " + event_label(ev, scenario),
+                    transform=ax.get_xaxis_transform(), fontsize=8, va="top", ha="left",
+                    color=EVENT_TEXT, clip_on=True)
 
 
 def _probability_bars(ax, names: list[str], probs_by_series: list[tuple[str, list[float], str]]) -> None:
     """Horizontal bars of probabilities (one group per outcome, one bar per series)."""
     k = len(probs_by_series)
-    height = 0.8 / k
+    height = 0.55 / k  # the bars of an outcome fill the lower part of its row, its name the top
     y = np.arange(len(names))[::-1]
     for j, (series, probs, color) in enumerate(probs_by_series):
-        pos = y + 0.4 - height * (j + 0.5)
+        pos = y + 0.2 - height * (j + 0.5)
         bars = ax.barh(pos, probs, height=height * 0.92, color=color, label=series if k > 1 else None)
         for bar, p in zip(bars, probs):
             ax.text(min(p, 1.0) + 0.01, bar.get_y() + bar.get_height() / 2, f"{100 * p:.1f}%",
                     va="center", fontsize=8 if k > 2 else 9)
-    ax.set_yticks(y, [_label(n)[0] for n in names])
+    for yy, name in zip(y, names):  # the outcome's name above its bars: no wide left margin
+        ax.text(0.0, yy + 0.24, _label(name)[0], fontsize=9, va="bottom", ha="left")
+    ax.set_yticks([])
+    ax.set_ylim(-0.45, len(names) - 0.45)
     ax.set_xlim(0, 1.12)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("probability (share of runs)")
@@ -159,31 +176,38 @@ def _probability_bars(ax, names: list[str], probs_by_series: list[tuple[str, lis
     ax.tick_params(axis="y", length=0)
 
 
-def _no_variation(ax, name: str, count: int, lo: float, hi: float, kind: str) -> bool:
-    """Write a sentence instead of a histogram when there is nothing to histogram: no value
-    (``count`` 0) or one value in every run (``lo == hi``, except for timings)."""
+def _constant(name: str, count: int, lo: float, hi: float, kind: str) -> str | None:
+    """A sentence for an outcome with nothing to draw (no value, or one value in every run),
+    shown under the figure instead of an empty panel; None if it varies."""
     title, unit = _label(name)
-    ax.set_title(title)
     if count == 0:
-        ax.text(0.5, 0.5, "never happens in any run", ha="center", va="center", transform=ax.transAxes)
-    elif lo == hi and kind != "month":
-        ax.text(0.5, 0.5, f"{_thousands(lo)} {unit}\nin every run", ha="center", va="center",
-                transform=ax.transAxes)
-    else:
-        return False
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
-    return True
+        return f"{title}: never happens"
+    if lo == hi and kind != "month":
+        return f"{title}: {_thousands(lo)} {unit} in every run"
+    return None
+
+
+def _footnote(fig, constants: list[str]) -> None:
+    if constants:
+        fig.text(0.01, 0.005, "Same in every run (not drawn): " + "; ".join(constants) + ".",
+                 fontsize=9, color="#444444", va="bottom")
+
+
+def _gridspec(fig, rows: int, cols: int, height_ratios=None, hspace: float = 0.75):
+    """A grid with fixed margins in inches (no layout engine: laying out dozens of tick labels
+    twice cost more than drawing the figure)."""
+    width, height = fig.get_size_inches()
+    return fig.add_gridspec(rows, cols, height_ratios=height_ratios, left=0.75 / width,
+                            right=1 - 0.3 / width, top=1 - 0.95 / height, bottom=0.75 / height,
+                            hspace=hspace, wspace=0.3)
 
 
 def _grid(n_panels: int, cols: int, top_height: float = 0.0, width: float = 16.0, row_h: float = 3.1):
     """A figure with an optional full-width top panel and a grid of ``n_panels`` below it."""
     rows = int(np.ceil(n_panels / cols))
-    fig = plt.figure(figsize=(width, top_height + row_h * rows), layout="constrained")
+    fig = plt.figure(figsize=(width, top_height + row_h * rows + 0.6))
     ratios = ([top_height] if top_height else []) + [row_h] * rows
-    gs = fig.add_gridspec(len(ratios), cols, height_ratios=ratios)
+    gs = _gridspec(fig, len(ratios), cols, height_ratios=ratios, hspace=0.6)
     top = fig.add_subplot(gs[0, :]) if top_height else None
     first = 1 if top_height else 0
     axes = [fig.add_subplot(gs[first + i // cols, i % cols]) for i in range(rows * cols)]
@@ -202,8 +226,8 @@ def _grid_with_wide_first(n_panels: int, cols: int = 4, wide_rows: int = 1, widt
                 cells.append((r, c))
         r += 1
     rows = max(r, wide_rows)
-    fig = plt.figure(figsize=(width, row_h * rows), layout="constrained")
-    gs = fig.add_gridspec(rows, cols)
+    fig = plt.figure(figsize=(width, row_h * rows + 0.6))
+    gs = _gridspec(fig, rows, cols)
     wide = fig.add_subplot(gs[:wide_rows, :2])
     axes = [fig.add_subplot(gs[rr, cc]) for rr, cc in cells]
     for ax in axes[n_panels:]:
@@ -218,9 +242,11 @@ def _stats_note(ax, p05: float, p50: float, p95: float) -> None:
             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
-def _bars(ax, edges: np.ndarray, counts: np.ndarray, n_runs: int, **style) -> None:
-    """A histogram already counted (``counts`` in the bins ``edges``), in % of ``n_runs``."""
-    ax.hist(edges[:-1], bins=edges, weights=counts * (100.0 / n_runs), **style)
+def _bars(ax, edges: np.ndarray, counts: np.ndarray, n_runs: int, outline: bool = False,
+          **style) -> None:
+    """A histogram already counted (``counts`` in the bins ``edges``), in % of ``n_runs``: filled
+    bars, or with ``outline`` a step line (to overlay several). One shape, not a patch a bar."""
+    ax.stairs(counts * (100.0 / n_runs), edges, fill=not outline, baseline=0, **style)
 
 
 def save_figure(fig, target, dpi: int, **kwargs) -> None:
@@ -255,8 +281,10 @@ def plot_outcomes(results, path) -> Path:
     """Distribution grid of one scenario's outcomes.
 
     A bar chart gives the probability of each yes/no outcome; histograms (in % of runs, with the
-    median and the 90% interval marked) give the numeric outcomes; the timing outcomes are drawn
-    on calendar dates and say in how many runs the event happens at all.
+    median and the 90% interval marked; on a log scale where runs span orders of magnitude) give
+    the numeric outcomes; the timing outcomes are drawn on calendar dates and say in how many
+    runs the event happens at all. An outcome that is the same in every run gets a line under
+    the figure instead of an empty panel.
 
     Args:
         results: A ``sim.engine.Results``.
@@ -265,36 +293,40 @@ def plot_outcomes(results, path) -> Path:
     scenario = results.scenario
     booleans, months, numbers = _outcome_kinds(results.outcome_names)
     n = results.n_runs
+    drawn, constants = [], []
+    for name in months + numbers:
+        column = results.outcome_reader(name)  # read in chunks: memory does not grow with runs
+        st = column_statistics(column, (0.01, 0.05, 0.5, 0.95, 0.99))
+        same = _constant(name, st["n"], st.get("min"), st.get("max"), OUTCOME_COLUMNS[name][0])
+        if same:
+            constants.append(same)
+        else:
+            drawn.append((name, column, st))
     with plt.rc_context(_STYLE):
-        fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
-                                               wide_rows=1 if len(booleans) <= 6 else 2)
+        fig, top, axes = _grid_with_wide_first(len(drawn), 4, wide_rows=1 if len(booleans) <= 6 else 2)
         if booleans:
             _probability_bars(top, booleans, [("", [column_statistics(results.outcome_reader(b), ())
-                                                    .get("mean", 0.0) for b in booleans], _ORANGE)])
+                                                    .get("mean", 0.0) for b in booleans], PROBABILITY)])
         else:
             top.set_visible(False)
-        for ax, name in zip(axes, months + numbers):
+        for ax, (name, column, st) in zip(axes, drawn):
             kind = OUTCOME_COLUMNS[name][0]
-            column = results.outcome_reader(name)  # read in chunks: memory does not grow with runs
-            st = column_statistics(column, (0.01, 0.05, 0.5, 0.95, 0.99))
-            if _no_variation(ax, name, st["n"], st.get("min"), st.get("max"), kind):
-                continue
             title, unit = _label(name)
             if kind == "month":
                 month_edges = np.arange(0, scenario.horizon_months + 1, 3) - 0.5
                 _bars(ax, _month_to_date(scenario.start, month_edges),
-                      column_histogram(column, month_edges), n, color=_BLUE)
-                ax.axvline(_month_to_date(scenario.start, st[0.5]), color="k", lw=1.2, ls="--")
-                _date_axis(ax)
+                      column_histogram(column, month_edges), n, color=scenario_color(0))
+                ax.axvline(_month_to_date(scenario.start, st[0.5]), color=INK, lw=1.2, ls="--")
+                date_axis(ax)
                 ax.set_title(f"{title}\n(happens in {100 * st['n'] / n:.1f}% of runs)")
-                ax.set_xlabel("calendar date")
+                ax.set_xlabel("date (3-month bars)")
             else:
-                log = _spans_decades(st["min"], st[0.01], st[0.99])
+                log = spans_decades(st["min"], st[0.01], st[0.99])
                 small_counts = (not log and st["max"] - st["min"] <= 40
                                 and column_is_integral(column))
                 edges = _edges(st["min"], st["max"], log, small_counts)
-                _bars(ax, edges, column_histogram(column, edges), n, color=_BLUE)
-                ax.axvline(st[0.5], color="k", lw=1.2, ls="--")
+                _bars(ax, edges, column_histogram(column, edges), n, color=scenario_color(0))
+                ax.axvline(st[0.5], color=INK, lw=1.2, ls="--")
                 if log:
                     ax.set_xscale("log")
                 ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
@@ -305,6 +337,7 @@ def plot_outcomes(results, path) -> Path:
                 ax.set_title(title)
                 ax.set_xlabel(unit + (" (log scale)" if log else ""))
             ax.set_ylabel("% of runs")
+        _footnote(fig, constants)
         fig.suptitle(f"{scenario.name}: outcomes from {scenario.month_dates()[0]:%b %Y} over "
                      f"{scenario.horizon_months} months ({_runs(n)}; dashed line = median)")
         return _save(fig, path)
@@ -323,22 +356,22 @@ def _fan(ax, band, color, label=None, outer=True):
 def _style_fan(ax, var: str, bands) -> None:
     meta = TRAJECTORY_VARIABLES[var]
     ax.set_title(meta.label)
-    ax.set_ylabel(meta.unit)
+    ax.set_ylabel(meta.unit.replace(": ", "\n", 1) if meta.is_index else meta.unit, fontsize=8)
     lows = np.concatenate([b["p05"].to_numpy() for b in bands])
     highs = np.concatenate([b["p95"].to_numpy() for b in bands])
     if meta.log and lows.size and np.nanmin(lows) > 0 and np.nanmax(highs) / np.nanmin(lows) > 30:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    elif meta.unit == "0..1":
-        ax.set_ylim(max(0.0, np.nanmin(lows) - 0.05), min(1.0, np.nanmax(highs) + 0.05))
+    elif meta.is_index:
+        ax.set_ylim(0.0, 1.0)  # the whole scale: a band near the middle reads as such
     else:
         ax.set_ylim(0, max(float(np.nanmax(highs)) * 1.15, 1.0) if highs.size else 1.0)
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     dates = np.concatenate([b["date"].to_numpy() for b in bands])
     if dates.size:
         ax.set_xlim(dates.min(), dates.max())
-    _date_axis(ax)
+    date_axis(ax)
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -358,14 +391,14 @@ def plot_trajectories(results, path) -> Path:
     with plt.rc_context(_STYLE):
         fig, top, axes = _grid(len(variables), 2, top_height=2.6, width=14, row_h=2.7)
         troops = results.band("us_troops").reset_index()
-        _fan(top, troops, _GREY)
+        _fan(top, troops, TROOPS)
         _style_fan(top, "us_troops", [troops])
         top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
         _shade_events(top, scenario, label=True)
-        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        top.legend(loc="lower right", ncol=3, fontsize=8)
         for ax, var in zip(axes, variables):
             band = results.band(var).reset_index()
-            _fan(ax, band, _BLUE)
+            _fan(ax, band, scenario_color(0))
             _style_fan(ax, var, [band])
             _shade_events(ax, scenario)
         fig.suptitle(f"{scenario.name}: trajectories, {_runs(results.n_runs)} "
@@ -374,11 +407,6 @@ def plot_trajectories(results, path) -> Path:
 
 
 # ---------------------------------------------------------------------- several scenarios
-def _colors(k: int) -> list[str]:
-    cmap = plt.get_cmap("tab10")
-    return [matplotlib.colors.to_hex(cmap(i % 10)) for i in range(k)]
-
-
 def plot_comparison(comparison, path) -> Path:
     """Overlaid outcome distributions of several scenarios (common random numbers).
 
@@ -390,29 +418,34 @@ def plot_comparison(comparison, path) -> Path:
         path: PNG file to write.
     """
     names, results = comparison.names, comparison.results
-    colors = _colors(len(names))
+    colors = scenario_colors(len(names))
     common = set.intersection(*(set(r.outcome_names) for r in results))
     booleans, months, numbers = _outcome_kinds(common)
     sizes = [r.n_runs for r in results]
+    drawn, constants = [], []
+    for name in months + numbers:
+        columns = [r.outcome_reader(name) for r in results]  # read in chunks: bounded memory
+        stats = [column_statistics(c, (0.5,)) for c in columns]
+        seen = [st for st in stats if st["n"]]
+        lo = min((st["min"] for st in seen), default=np.nan)
+        hi = max((st["max"] for st in seen), default=np.nan)
+        same = _constant(name, sum(st["n"] for st in stats), lo, hi, OUTCOME_COLUMNS[name][0])
+        if same:
+            constants.append(same)
+        else:
+            drawn.append((name, columns, stats, lo, hi))
     with plt.rc_context(_STYLE):
         bars = max(len(booleans), 1) * len(names)
-        fig, top, axes = _grid_with_wide_first(len(months) + len(numbers), 4,
+        fig, top, axes = _grid_with_wide_first(len(drawn), 4,
                                                wide_rows=1 if bars <= 8 else (2 if bars <= 20 else 3))
         if booleans:
             _probability_bars(top, booleans, [(nm, [column_statistics(r.outcome_reader(b), ())
                                                     .get("mean", 0.0) for b in booleans], c)
                                               for nm, r, c in zip(names, results, colors)])
             top.legend(loc="lower right", frameon=False)
-        for ax, name in zip(axes, months + numbers):
+        for ax, (name, columns, stats, lo, hi) in zip(axes, drawn):
             kind = OUTCOME_COLUMNS[name][0]
             title, unit = _label(name)
-            columns = [r.outcome_reader(name) for r in results]  # read in chunks: bounded memory
-            stats = [column_statistics(c, (0.5,)) for c in columns]
-            seen = [st for st in stats if st["n"]]
-            lo = min((st["min"] for st in seen), default=np.nan)
-            hi = max((st["max"] for st in seen), default=np.nan)
-            if _no_variation(ax, name, sum(st["n"] for st in stats), lo, hi, kind):
-                continue
             to_dates = [(lambda x, start=r.scenario.start: _month_to_date(start, x)) if kind == "month"
                         else None for r in results]
             log = False
@@ -423,28 +456,31 @@ def plot_comparison(comparison, path) -> Path:
             else:
                 pooled = PooledReader(columns)
                 spread = column_statistics(pooled, (0.01, 0.99))
-                log = _spans_decades(lo, spread[0.01], spread[0.99])
+                log = spans_decades(lo, spread[0.01], spread[0.99])
                 edges = _edges(lo, hi, log, not log and hi - lo <= 40 and column_is_integral(pooled))
             for column, st, n, to_date, nm, c in zip(columns, stats, sizes, to_dates, names, colors):
                 if st["n"]:
-                    _bars(ax, edges, column_histogram(column, edges, to_date), n, histtype="step",
+                    _bars(ax, edges, column_histogram(column, edges, to_date), n, outline=True,
                           lw=1.8, color=c, label=nm)
                     ax.axvline(st[0.5] if to_date is None else to_date(st[0.5]), color=c, lw=1.1,
                                ls="--")
             if log:
                 ax.set_xscale("log")
+                ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 3.0)))
             if kind == "month":
-                _date_axis(ax)
+                date_axis(ax)
                 shares = ", ".join(f"{100 * st['n'] / n:.0f}%" for st, n in zip(stats, sizes))
                 ax.set_title(f"{title}\n(happens in {shares} of runs)")
-                ax.set_xlabel("calendar date")
+                ax.set_xlabel("date")
             else:
                 ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 ax.set_title(title)
-                ax.set_xlabel(unit)
+                ax.set_xlabel(unit + (" (log scale)" if log else ""))
             ax.set_ylabel("% of runs")
-        if not booleans:
+        if not booleans and axes:
             axes[0].legend(frameon=False)
+        _footnote(fig, constants)
         fig.suptitle(f"{' vs '.join(names)}: outcomes ({_runs(sizes[0])} each, common random numbers; "
                      "dashed lines = medians)")
         return _save(fig, path)
@@ -458,7 +494,7 @@ def plot_comparison_trajectories(comparison, path) -> Path:
         path: PNG file to write.
     """
     names, results = comparison.names, comparison.results
-    colors = _colors(len(names))
+    colors = scenario_colors(len(names))
     shared = set.intersection(*(set(r.quantiles["variable"]) for r in results))
     variables = [v for v in FAN_VARIABLES if v in shared]
     with plt.rc_context(_STYLE):
@@ -468,7 +504,7 @@ def plot_comparison_trajectories(comparison, path) -> Path:
             _fan(top, band, c, label=nm, outer=False)
         _style_fan(top, "us_troops", bands)
         top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
-        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        top.legend(loc="lower right", ncol=min(len(names), 4), fontsize=8)
         for ax, var in zip(axes, variables):
             bands = [r.band(var).reset_index() for r in results]
             for band, nm, c in zip(bands, names, colors):

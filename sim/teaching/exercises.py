@@ -373,7 +373,7 @@ def render_key(exercise: Exercise, comparison, figures: dict[str, str], runs: in
     table_rows = []
     for outcome in exercise.outcomes:
         table_rows.append({"outcome": outcome, "label": outcome_label(outcome),
-                           "cells": [rp.format_outcome(r.summary["outcomes"][outcome])
+                           "cells": [rp.format_outcome(r.summary["outcomes"][outcome], r.scenario)
                                      for r in comparison.results]})
     robustness = None
     if exercise.robustness:

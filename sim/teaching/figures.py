@@ -10,9 +10,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
-from sim.model.outcomes import OUTCOME_COLUMNS  # noqa: E402
-from sim.reporting import report as rp  # noqa: E402
+from sim.model.outcomes import (
+    OUTCOME_COLUMNS,  # noqa: E402
+    TRAJECTORY_VARIABLES,  # noqa: E402
+)
+from sim.reporting.palette import scenario_color  # noqa: E402
+from sim.reporting.plots import OUTCOME_LABELS, date_axis  # noqa: E402
+from sim.reporting.report_figures import FAN_VARIABLES, compact_tick, format_number  # noqa: E402
 from sim.teaching.answers import (  # noqa: E402
     outcome_label,
     outcome_values,
@@ -29,7 +35,7 @@ def resurgence_timing_figure(comparison, exercise):
         dates = pd.to_datetime(res.scenario.month_dates())
         months = res.outcomes["months_to_resurgence"].to_numpy(dtype=float)
         share = [(months <= m).sum() / months.size for m in range(len(dates))]
-        ax.step(dates, share, where="post", color=rp.scenario_color(i), lw=2, label=name)
+        ax.step(dates, share, where="post", color=scenario_color(i), lw=2, label=name)
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("share of runs with ISIS resurged")
     ax.set_title("When does ISIS come back? Cumulative share of runs past the resurgence threshold",
@@ -40,6 +46,23 @@ def resurgence_timing_figure(comparison, exercise):
     return fig
 
 
+def panel_grid(n: int, width: float = 11.0, row_height: float = 2.8):
+    """A figure with ``n`` panels, three or four to a row (whichever leaves fewer gaps), the last
+    row centred: no empty panel."""
+    cols = min((4, 3), key=lambda c: (-n % c, -c)) if n > 2 else max(n, 1)
+    rows = -(-n // cols)
+    fig = plt.figure(figsize=(width, row_height * rows), layout="constrained")
+    grid = fig.add_gridspec(rows, 2 * cols)
+    axes = []
+    for i in range(n):
+        row, col = divmod(i, cols)
+        in_row = min(cols, n - row * cols)
+        offset = cols - in_row  # half-columns to the left of a short last row
+        start = offset + 2 * col
+        axes.append(fig.add_subplot(grid[row, start:start + 2]))
+    return fig, axes
+
+
 def outcome_bars_figure(comparison, exercise):
     """One panel per outcome: median (or probability) per scenario with a 90% band.
 
@@ -47,13 +70,10 @@ def outcome_bars_figure(comparison, exercise):
     numbers and the 90% interval of the probability for yes/no outcomes.
     """
     outcomes = [o for o in exercise.outcomes if not o.startswith("months_to")]
-    cols = 3
-    rows = int(np.ceil(len(outcomes) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.8 * rows), constrained_layout=True,
-                             squeeze=False)
+    fig, axes = panel_grid(len(outcomes))
     names = comparison.names
     x = np.arange(len(names))
-    for ax, outcome in zip(axes.ravel(), outcomes):
+    for ax, outcome in zip(axes, outcomes):
         kind = OUTCOME_COLUMNS[outcome][0]
         mids, los, his = [], [], []
         for name in names:
@@ -66,17 +86,19 @@ def outcome_bars_figure(comparison, exercise):
             mids.append(p)
             los.append(p - lo)
             his.append(hi - p)
-        ax.bar(x, mids, color=[rp.scenario_color(i) for i in range(len(names))], alpha=0.85)
+        ax.bar(x, mids, color=[scenario_color(i) for i in range(len(names))], alpha=0.85)
         ax.errorbar(x, mids, yerr=np.maximum([los, his], 0), fmt="none", ecolor="k", capsize=3, lw=1)
         ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
         ax.set_title(textwrap.fill(outcome_label(outcome) + (" (P)" if kind == "bool" else " (median)"),
                                    42), fontsize=9)
-        ax.yaxis.set_major_formatter(rp.FuncFormatter(rp.compact_tick))
+        ax.yaxis.set_major_formatter(FuncFormatter(compact_tick))
         ax.tick_params(axis="y", labelsize=8)
         if kind == "bool":
             ax.set_ylim(0, 1)
-    for ax in axes.ravel()[len(outcomes):]:
-        ax.axis("off")
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, 0))
+            ax.set_ylabel("probability", fontsize=8)
+        else:
+            ax.set_ylabel(OUTCOME_LABELS.get(outcome, ("", ""))[1], fontsize=8)
     fig.suptitle("Outcomes by choice (whiskers: 5–95% of runs, or the 90% interval of a probability)",
                  fontsize=10)
     return fig
@@ -98,7 +120,7 @@ def paired_effects_figure(comparison, exercise):
         diffs = [paired_difference(comparison, ref, o, outcome) for o in others]
         means = [d["mean"] for d in diffs]
         err = [[d["mean"] - d["low"] for d in diffs], [d["high"] - d["mean"] for d in diffs]]
-        colors = [rp.scenario_color(i + 1) for i in range(len(others))]
+        colors = [scenario_color(i + 1) for i in range(len(others))]
         ax.barh(y, means, color=colors, alpha=0.85)
         ax.errorbar(means, y, xerr=err, fmt="none", ecolor="k", capsize=3, lw=1)
         ax.axvline(0, color="k", lw=0.8)
@@ -129,7 +151,7 @@ def robustness_figure(comparison, exercise):
     for i in range(wide.shape[0]):
         for j in range(wide.shape[1]):
             dark = scaled.iat[i, j] > 0.6
-            ax.text(j, i, rp.format_number(wide.iat[i, j]), ha="center", va="center", fontsize=8,
+            ax.text(j, i, format_number(wide.iat[i, j]), ha="center", va="center", fontsize=8,
                     color="white" if dark else "black")
     ax.set_xticks(range(wide.shape[1]), wide.columns, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(wide.shape[0]), wide.index, fontsize=8)
@@ -140,12 +162,82 @@ def robustness_figure(comparison, exercise):
 
 def median_paths(comparison, exercise):
     """Median and 50% band of the exercise's trajectory variables, every choice together."""
-    return rp.median_paths_figure(comparison, exercise.variables)
+    return median_paths_figure(comparison, exercise.variables)
 
 
 def tradeoffs(comparison, exercise):
     """The report's trade-off plot."""
-    return rp.tradeoff_figure(comparison)
+    return tradeoff_figure(comparison)
+
+
+# ---------------------------------------------------------------------- shared views
+def _band(res, var):
+    q = res.quantiles
+    return q[q["variable"] == var]
+
+
+def median_paths_figure(comparison, variables=None):
+    """Every scenario's median and 50% band on shared axes, by calendar date (a figure)."""
+    variables = variables or FAN_VARIABLES
+    fig, axes = panel_grid(len(variables), row_height=2.6)
+    for ax, var in zip(axes, variables):
+        for i, (name, res) in enumerate(zip(comparison.names, comparison.results)):
+            b = _band(res, var)
+            ax.fill_between(b["date"], b["p25"], b["p75"], alpha=0.2, color=scenario_color(i), lw=0)
+            ax.plot(b["date"], b["p50"], color=scenario_color(i), lw=1.6, label=name)
+        meta = TRAJECTORY_VARIABLES[var]
+        ax.set_title(meta.label, fontsize=9)
+        ax.set_ylabel(meta.unit.replace(": ", "\n", 1) if meta.is_index else meta.unit, fontsize=7)
+        if meta.is_index:
+            ax.set_ylim(0, 1)
+        ax.yaxis.set_major_formatter(FuncFormatter(compact_tick))
+        date_axis(ax)
+        ax.tick_params(labelsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize=9)
+    fig.suptitle("Medians and 50% bands compared", fontsize=11)
+    return fig
+
+
+def tradeoff_figure(comparison):
+    """The trade-offs between the choices, one point per scenario (a figure).
+
+    Left: ISIS peak against US deaths (medians, bars from the 25th to the 75th percentile of
+    runs). Right: probability of an ISIS resurgence against probability that Baghdad demands a
+    US exit, point area proportional to US troop-months (the exposure the choice costs).
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
+    names = comparison.names
+    troop_months = [float(r.outcomes["us_troop_months"].mean()) for r in comparison.results]
+    biggest = max(max(troop_months), 1.0)
+    far_right = max(float(np.quantile(r.outcomes["isis_peak"], 0.5)) for r in comparison.results)
+    for i, (name, res) in enumerate(zip(names, comparison.results)):
+        o, c = res.outcomes, scenario_color(i)
+        x25, x50, x75 = np.quantile(o["isis_peak"], [0.25, 0.5, 0.75])
+        y25, y50, y75 = np.quantile(o["us_fatalities"], [0.25, 0.5, 0.75])
+        ax1.errorbar([x50], [y50], xerr=[[x50 - x25], [x75 - x50]], yerr=[[y50 - y25], [y75 - y50]],
+                     fmt="o", color=c, ms=8, capsize=3, label=name)
+        right = len(names) > 1 and x50 >= far_right  # label the right-most point on its left
+        ax1.annotate(name, (x50, y50), textcoords="offset points", xytext=(-8 if right else 6, 6),
+                     ha="right" if right else "left", fontsize=8, color=c)
+        px, py = float(o["resurgence"].mean()), float(o["expelled"].mean())
+        ax2.scatter([px], [py], s=40 + 400 * troop_months[i] / biggest, color=c, alpha=0.75,
+                    edgecolor="k", label=name)
+        right = px > 0.7  # label to the left near the right edge, so it is not cut off
+        ax2.annotate(name, (px, py), textcoords="offset points", xytext=(-8 if right else 8, 6),
+                     ha="right" if right else "left", fontsize=8, color=c)
+    ax1.set_xlabel("peak ISIS fighters in Iraq (median, 25–75%)")
+    ax1.set_ylabel("US deaths over the horizon (median, 25–75%)")
+    ax1.set_title("Security against exposure", fontsize=10)
+    ax2.set_xlim(-0.05, 1.05)
+    ax2.set_ylim(-0.05, 1.05)
+    ax2.set_xlabel("P(ISIS resurgence)")
+    ax2.set_ylabel("P(Baghdad demands a US exit)")
+    ax2.set_title("Resurgence against expulsion (area: US troop-months)", fontsize=10)
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    fig.suptitle("Trade-offs between the choices (lower and further left is better)", fontsize=11)
+    return fig
 
 
 #: Figure makers by the name an exercise's YAML file gives them.
