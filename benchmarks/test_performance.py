@@ -400,3 +400,57 @@ def test_time_to_the_first_result(benchmark, perf, tmp_path):
     perf.record(FIRST_RESULT, "until the key outcome table is printed", seconds=until_table)
     for name, seconds in phases[best].items():
         perf.record(FIRST_RESULT, f"phase: {name}", seconds=seconds)
+
+
+STUDIO = "The classroom studio (a lever change, 10,000 runs, in headless Chromium)"
+
+
+def test_studio_latency(benchmark, perf, tmp_path):
+    """Seconds from a lever change (one key press on the troops slider) to the page's table
+    showing the new runs, in a real browser, median of 20 changes."""
+    pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("solara")
+    import shutil
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "sim", "studio", "--no-browser", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/?runs=10000"
+    changes = 5 if perf.quick else 20
+    times = []
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector("#key-outcomes", timeout=120_000)
+
+            def measure():
+                for i in range(changes):
+                    before = page.inner_text("#key-outcomes")
+                    page.get_by_role("slider").first.focus()
+                    t = time.perf_counter()
+                    page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
+                    page.wait_for_function("(b) => document.querySelector('#key-outcomes').innerText !== b",
+                                           arg=before, timeout=60_000)
+                    times.append(time.perf_counter() - t)
+                    page.wait_for_selector("#status:has-text('up to date')", timeout=60_000)
+            benchmark.pedantic(measure, rounds=1, iterations=1)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    perf.record(STUDIO, f"lever change to updated table and charts, median of {changes}",
+                seconds=float(np.median(times)), slowest_seconds=max(times))

@@ -29,6 +29,7 @@ COMMANDS = {
     "report": "compare scenarios and write one self-contained HTML report",
     "exercises": "classroom exercises: list, show, run, copy, build keys",
     "backtest": "replay the 2011, 2020 and 2023-24 episodes and check the model against the articles' figures (exit 1 if any target fails)",
+    "studio": "serve the classroom studio: a local page where choices re-run thousands of replicas live",
     "calibrate": "calibrate uncertain parameters to the history episodes (rejection ABC); writes a posterior sample and a diagnostic plot",
 }
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 from sim._version import __version__
 from sim.engine import blocks
@@ -35,9 +36,15 @@ from sim.engine.summary import TrajectorySummary, use_exact
 from sim.model.outcomes import TRAJECTORY_VARIABLES
 
 
+class JobStopped(Exception):
+    """A job given up between two blocks because ``should_stop`` said so (a newer request
+    replaced it, or it ran out of time)."""
+
+
 def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: int = 1,
         dask: str | None = None, progress: bool | None = None,
-        stream_to: str | os.PathLike | None = None, keep_trajectories: bool = True):
+        stream_to: str | os.PathLike | None = None, keep_trajectories: bool = True,
+        should_stop: Callable[[], bool] | None = None):
     """Run ``runs`` replicas of ``scenario`` and return a ``Results``.
 
     Args:
@@ -53,6 +60,8 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
         stream_to: Folder to stream ``outcomes.parquet`` into block by block (bounded memory);
             otherwise outcomes are kept in memory.
         keep_trajectories: Compute the per-month quantile bands.
+        should_stop: Asked after each block; when it answers True the job stops and raises
+            ``JobStopped`` (an interactive page drops a job that a newer request replaced).
 
     Returns:
         ``sim.engine.Results``. Results are identical whatever ``workers`` and ``dask``.
@@ -78,14 +87,17 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
                if mode else None)
     sink = ParquetSink(Path(stream_to) / "outcomes.parquet") if stream_to else MemorySink()
     bar = job_progress(len(tasks), runs, progress, executor)
-    started = time.perf_counter()
+    started, done = time.perf_counter(), 0
     try:
         for res in results:
             sink.add(res.columns)
             if summary is not None:
                 summary.merge(res.summary)
+            done += res.columns["run"].size
             bar(res.columns["run"].size)
             del res
+            if should_stop is not None and done < runs and should_stop():
+                raise JobStopped(f"{scenario.name}: stopped after {done:,} of {runs:,} runs")
         if isinstance(sink, ParquetSink):
             sink.close()
     except BaseException:
