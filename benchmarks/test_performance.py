@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 import sim
-import sim.model.actors as agents
+from sim.model.actors import isis
 import sim.engine as engine
-from sim.engine import blocks, executors, io
+from sim.engine import blocks
 from sim.model.kernels import standard_normals
 from sim.model import DrawdownModel, batch_run_seeds
 from sim.scenario.library import scenarios_dir
@@ -183,15 +183,15 @@ def _record_draws(scenario, seed=1, block=0):
 
     params = scenario.sample_parameters(engine.BLOCK_SIZE, seed, block)
     model = DrawdownModel(scenario, n_runs=engine.BLOCK_SIZE, params=params,
-                          rng=engine.model_rng(seed, block))
+                          rng=blocks.model_rng(seed, block))
     for agent in model.agents:
         if hasattr(agent, "stream"):
             agent.stream = Recorder(agent.stream)
-    agents.standard_normals = recorded_normals
+    isis.standard_normals = recorded_normals  # the actor that draws normals
     try:
         model.run()
     finally:
-        agents.standard_normals = standard_normals
+        isis.standard_normals = standard_normals
     model.release()
     return calls
 

@@ -19,18 +19,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sim.cli.common import (
-    UserError,
-    add_run_options,
-    atomic_output,
-    check_run_options,
-    default_out,
-    earlier_job,
-    note_replaced,
-    scenario_path,
-    with_posterior,
-    writing_bar,
-)
+from sim.cli.common import (UserError, add_run_options, atomic_output, check_run_options,
+                            default_out, earlier_job, note_replaced, scenario_path, with_posterior,
+                            writing_bar)
 from sim.engine.compare import compare
 from sim.reporting.save import FIGURES, write_into
 from sim.scenario.loading import load_scenario

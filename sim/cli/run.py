@@ -11,17 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.cli.common import (
-    add_run_options,
-    atomic_output,
-    check_run_options,
-    default_out,
-    earlier_job,
-    note_replaced,
-    scenario_path,
-    with_posterior,
-    writing_bar,
-)
+from sim.cli.common import (add_run_options, atomic_output, check_run_options, default_out,
+                            earlier_job, note_replaced, scenario_path, with_posterior, writing_bar)
 from sim.engine.engine import run
 from sim.reporting.save import FIGURES, write_into
 from sim.scenario.loading import load_scenario
