@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -167,6 +168,15 @@ def test_backtest_command_prints_the_table_writes_the_figure_and_exits_0(tmp_pat
         assert t.id in text
     assert (out / "backtest.png").stat().st_size > 10_000
     assert len((out / "backtest.csv").read_text().splitlines()) == len(load_targets()) + 1
+    # the curves as data: one row per episode, month and variable, quantiles in order
+    series = pd.read_parquet(out / "series.parquet")
+    assert list(series.columns) == ["episode", "month", "date", "variable", "p05", "p25", "p50",
+                                    "p75", "p95", "mean"]
+    assert set(series["episode"]) == set(EPISODES)
+    assert set(series["variable"]) == set(TRAJECTORY_VARIABLES)
+    assert (series[["p05", "p25", "p50", "p75", "p95"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    troops = series[(series["episode"] == "iraq_2011") & (series["variable"] == "us_troops")]
+    assert troops["date"].iloc[0].year == 2011 and troops["p50"].iloc[-1] <= troops["p50"].iloc[0]
 
 
 def test_backtest_command_exits_1_when_a_target_fails(tmp_path, capsys):

@@ -15,8 +15,8 @@ def register(sub):
     p.add_argument("--runs", type=int, default=5000, help="replicas per episode (default 5000)")
     p.add_argument("--seed", type=int, help="seed for every episode (default: each episode's own)")
     p.add_argument("--out", default="results/backtest",
-                   help="output folder for backtest.png, backtest.csv and backtest.md "
-                        "(default results/backtest)")
+                   help="output folder for backtest.png, backtest.csv, backtest.md and "
+                        "series.parquet (the curves) (default results/backtest)")
     p.add_argument("--targets", help="targets file (default: seeds/targets.yaml)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.set_defaults(func=main)
@@ -36,6 +36,7 @@ def main(args) -> int:
     try:
         plot_backtest(bt, tmp / "backtest.png")
         bt.table().to_csv(tmp / "backtest.csv", index=False)
+        bt.series().to_parquet(tmp / "series.parquet", index=False)
         (tmp / "backtest.md").write_text(bt.markdown() + "\n", encoding="utf-8")
         replace_dir(tmp, out)
     except BaseException:
@@ -50,5 +51,5 @@ def main(args) -> int:
         counted = [r for r in bt.results if r.status != "not modelled"]
         print(f"{len(counted) - len(failed)}/{len(counted)} targets hold"
               + (f"; failing: {', '.join(failed)}" if failed else "")
-              + f"; wrote {out}/ (backtest.png, backtest.csv, backtest.md)")
+              + f"; wrote {out}/ (backtest.png, backtest.csv, backtest.md, series.parquet)")
     return 0 if bt.all_hold else 1

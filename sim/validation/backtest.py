@@ -238,6 +238,21 @@ class Backtest:
                                    "not modelled": "n/a"}[r.status]})
         return pd.DataFrame(rows)
 
+    def series(self) -> pd.DataFrame:
+        """The episodes' curves: one row per episode, month and trajectory variable, with the
+        quantiles over the runs (``p05`` ... ``p95``) and the mean, and the calendar ``date``."""
+        frames = []
+        for name, runs in self.episodes.items():
+            dates = runs.scenario.month_dates()
+            qs = np.quantile(runs.traj, [0.05, 0.25, 0.5, 0.75, 0.95], axis=2)  # (5, vars, months)
+            means = runs.traj.mean(axis=2, dtype=np.float64)
+            for v, variable in enumerate(TRAJECTORY_VARIABLES):
+                frames.append(pd.DataFrame({
+                    "episode": name, "month": np.arange(len(dates)), "date": pd.to_datetime(dates),
+                    "variable": variable, "p05": qs[0, v], "p25": qs[1, v], "p50": qs[2, v],
+                    "p75": qs[3, v], "p95": qs[4, v], "mean": means[v]}))
+        return pd.concat(frames, ignore_index=True)
+
     def markdown(self) -> str:
         """The table as GitHub markdown (for docs/validation.md)."""
         df = self.table()
