@@ -141,6 +141,7 @@ def _open(browser, url, width=1280):
     elsewhere = []
     page.on("request", lambda r: None if r.url.startswith(
         ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else elsewhere.append(r.url))
+    page.on("pageerror", lambda e: elsewhere.append(f"page error: {e}"))  # a script that failed
     page.goto(url)
     page.wait_for_selector("#key-outcomes", timeout=120_000)
     return context, page, elsewhere

@@ -38,6 +38,12 @@ table.iraqsim-table td { overflow-wrap: anywhere; }
 """
 
 
+def _text(markup: str, element_id: str | None = None, tag: str = "div"):
+    """A paragraph of HTML (``markup`` is escaped by the caller where it holds user text)."""
+    attributes = {"id": element_id} if element_id else None
+    return solara.HTML(tag=tag, unsafe_innerHTML=markup, attributes=attributes)
+
+
 def _table(rows, element_id: str, header=("outcome", "value")) -> str:
     body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in rows)
     return (f'<table class="iraqsim-table" id="{element_id}"><thead><tr><th>{header[0]}</th>'
@@ -98,7 +104,7 @@ def Controls(state: StudioState, set_state):
                   "iran_direct"], value=state.retaliation, on_value=field("retaliation"))
     solara.Select("US aid and engagement", values=["none", "low", "medium", "high"], value=state.aid,
                   on_value=field("aid"))
-    solara.Markdown("**Uncertainties** (as calibrated, unless you fix one)")
+    _text("<b>Uncertainties</b> (as calibrated, unless you fix one)")
     pinned = dict(state.pinned)
     for name, (label, low, high) in UNCERTAINTIES.items():
         fixed = name in pinned
@@ -128,9 +134,11 @@ def Exercise(state: StudioState, set_state):
     ex = EXERCISES[state.exercise]
     solara.Select("Exercise scenario", values=["exercises/" + s.removesuffix(".yaml") for s in ex.scenarios],
                   value=state.base, on_value=lambda v: set_state(state.replace(base=v)))
-    solara.Markdown(f"### {ex.title}\n\n{ex.question}\n\n{ex.story}\n\n**Goals**\n\n"
-                    + "\n".join(f"- {g}" for g in ex.goals) + "\n\n**Questions**\n\n"
-                    + "\n".join(f"{i}. {q.text}" for i, q in enumerate(ex.questions, 1)))
+    esc = html.escape
+    _text(f"<h3>{esc(ex.title)}</h3><p><b>{esc(ex.question)}</b></p><p>{esc(ex.story)}</p>"
+          "<p><b>Goals</b></p><ul>" + "".join(f"<li>{esc(g)}</li>" for g in ex.goals)
+          + "</ul><p><b>Questions</b></p><ol>"
+          + "".join(f"<li>{esc(q.text)}</li>" for q in ex.questions) + "</ol>", "exercise")
     solara.InputTextArea("Your answers", value=answers, on_value=set_answers, continuous_update=True)
     solara.HTML(tag="div", unsafe_innerHTML=_download(
         f"# Exercise {ex.number}: {ex.title}\n\nSettings (open the studio with them): "
@@ -149,7 +157,7 @@ def Report(state: StudioState, pinned: StudioResult | None):
         solara.Button("Prepare the report (HTML)", on_click=lambda: set_wanted((state, pinned)),
                       outlined=True)
     elif made.value is None:
-        solara.Markdown("Preparing the report...")
+        _text("Preparing the report...")
     else:
         solara.HTML(tag="div", unsafe_innerHTML=_download(
             made.value, "studio-report.html", "Download the report (HTML)", "text/html",
@@ -181,17 +189,17 @@ def Page():
     solara.Style(CSS)
     with solara.ColumnsResponsive(default=12, large=[4, 8]):
         with solara.Column():
-            solara.Markdown("## iraqsim studio\nEvery change re-runs the model with the same luck "
-                            "(common random numbers).")
+            _text("<h2>iraqsim studio</h2><p>Every change re-runs the model with the same luck "
+                  "(common random numbers).</p>")
             if state.problems:
-                solara.Markdown("Ignored in the link: " + "; ".join(state.problems))
+                _text("Ignored in the link: " + html.escape("; ".join(state.problems)), "problems")
             Controls(state, set_state)
             Exercise(state, set_state)
         with solara.Column():
             busy = str(status.state).endswith("RUNNING")
-            solara.Markdown(f'<span id="status" class="iraqsim-note">{"computing..." if busy else "up to date"}</span>')
+            _text("computing..." if busy else "up to date", "status", tag="span")
             if shown is None:
-                solara.Markdown("Computing the first runs...")
+                _text("Computing the first runs...")
                 return
             solara.HTML(tag="div", unsafe_innerHTML=_table(shown.table(), "key-outcomes"))
             solara.HTML(tag="div", unsafe_innerHTML=_charts(shown, pinned))
@@ -200,12 +208,12 @@ def Page():
                 if pinned is not None:
                     solara.Button("Clear the pin", on_click=lambda: set_pinned(None))
             if pinned is not None:
-                solara.Markdown("**Now minus pinned, run by run** (same luck in both; 90% interval)")
+                _text("<b>Now minus pinned, run by run</b> (same luck in both; 90% interval)")
                 solara.HTML(tag="div", unsafe_innerHTML=_table(paired_difference(shown, pinned),
                                                                 "paired", ("outcome", "difference")))
             solara.HTML(tag="div", unsafe_innerHTML=_download(
                 state.scenario_yaml(), "studio-scenario.yaml", "Download scenario (YAML)",
                 "text/yaml", "download-scenario"))
             Report(state, pinned)
-            solara.Markdown(f'<span class="iraqsim-note" id="share">Share these choices: this '
-                            f"page's address holds them all (?{html.escape(state.to_query())}).</span>")
+            _text(f'<span class="iraqsim-note">Share these choices: this page\'s address holds '
+                  f"them all (?{html.escape(state.to_query())}).</span>", "share")

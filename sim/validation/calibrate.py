@@ -247,7 +247,8 @@ def calibrate(draws: int, seed: int = 0, *, priors: dict[str, Prior] | None = No
     least = MIN_ACCEPTED if min_accepted is None else min_accepted
     accepted = sum(len(k) for k in kept)
     if accepted < least:
-        raise ArgumentError("draws", f"{draws:,}", f"only {accepted:,} draws matched every target; "
+        raise ArgumentError("draws", f"{draws:,}", f"only {accepted:,} draw"
+                            f"{'' if accepted == 1 else 's'} matched every target; "
                             f"a posterior needs at least {least} to mean anything (use more "
                             "draws; the shipped posterior took 1,500,000)")
     return Calibration(posterior, draws, seed, dict(priors),
