@@ -76,9 +76,15 @@ def format_outcome(stats: dict, scenario=None) -> str:
     return cell
 
 
-def describe_posture(posture) -> str:
-    """A plain-language sentence for a posture lever (the posture's own ``describe``)."""
-    return posture.describe()
+def describe_posture(posture, scenario=None) -> str:
+    """A plain-language sentence for a posture lever (the posture's own ``describe``); with the
+    ``scenario``, its months as calendar dates ("from Jul 2024" for "from month 6")."""
+    text = posture.describe()
+    if scenario is None:
+        return text
+    dates = scenario.month_dates()
+    return re.sub(r"\bmonth (\d+)", lambda m: f"{dates[min(int(m.group(1)), len(dates) - 1)]:%b %Y}",
+                  text)
 
 
 def parameter_label(name: str) -> str:
@@ -123,7 +129,7 @@ def choice_rows(comparison, sources=None) -> list[dict]:
             "name": name, "color": scenario_color(i),
             "source": (sources[i] if sources and i < len(sources) else None),
             "description": sc.description.strip() or "(no description)",
-            "posture": describe_posture(sc.levers.posture),
+            "posture": describe_posture(sc.levers.posture, sc),
             "retaliation": sc.levers.retaliation.value, "aid": sc.levers.aid.value,
             "events": [event_label(e, sc) + (f" – {e.note}" if e.note else "") for e in sc.events],
             "uncertain": [{"name": k, "label": parameter_label(k)}

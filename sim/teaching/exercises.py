@@ -353,7 +353,7 @@ def scenario_rows(exercise: Exercise) -> list[dict]:
         sc = load_scenario(path)
         rows.append({"file": f"scenarios/exercises/{path.name}", "name": sc.name,
                      "description": " ".join(sc.description.split()),
-                     "posture": rp.describe_posture(sc.levers.posture),
+                     "posture": rp.describe_posture(sc.levers.posture, sc),
                      "retaliation": sc.levers.retaliation.value, "aid": sc.levers.aid.value})
     return rows
 
