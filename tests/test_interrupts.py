@@ -126,3 +126,24 @@ def test_a_symbolic_link_as_out_replaces_the_folder_it_points_to(tmp_path):
     assert '"seed": 7' in (real / "summary.json").read_text()
     assert sorted(p.name for p in real.parent.iterdir()) == ["res"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "res"]
+
+
+def test_an_interrupt_swallowed_by_compiled_code_is_still_an_interrupt(monkeypatch, capsys):
+    """Ctrl-C while numba compiles lands in a ctypes callback, where Python can only print it,
+    and numba then fails with an error of its own: the noted signal makes it one line and 130."""
+    import sim.cli as cli
+
+    def compile_interrupted(argv):
+        cli._RECEIVED.append(signal.SIGINT)  # what the handler notes when Ctrl-C arrives
+        raise RuntimeError("no compiled object yet for <Library 'histogram_month'>")
+    monkeypatch.setattr("sim.cli.app.run", compile_interrupted)
+    assert cli.main(["run", "baseline"]) == 130
+    assert capsys.readouterr().err.strip() == "iraqsim: interrupted; nothing was written"
+    monkeypatch.setattr("sim.cli.app.run", lambda argv: (_ for _ in ()).throw(RuntimeError("bug")))
+    with pytest.raises(RuntimeError, match="bug"):  # without a signal, an error stays an error
+        cli.main(["run", "baseline"])
+    hooked = []
+    quiet = cli._quiet_unraisable(hooked.append)
+    quiet(type("Args", (), {"exc_value": KeyboardInterrupt()})())
+    quiet(type("Args", (), {"exc_value": ValueError("other")})())
+    assert len(hooked) == 1  # only the interrupt is kept quiet

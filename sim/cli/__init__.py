@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 
 class Terminated(BaseException):
@@ -19,15 +20,35 @@ class Terminated(BaseException):
     ``finally`` and ``with`` cleans up as for Ctrl-C."""
 
 
-def _terminate(signum, frame):
-    raise Terminated()
+#: The signals received (SIGINT, SIGTERM), in order.
+_RECEIVED: list[int] = []
+
+
+def _on_signal(signum, frame):
+    """Note the signal, then raise where the program is (``KeyboardInterrupt`` or
+    ``Terminated``), as Python's own Ctrl-C handler does."""
+    _RECEIVED.append(signum)
+    raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
+
+
+def _quiet_unraisable(hook):
+    """An ``unraisablehook`` that stays silent about an interrupt raised where Python cannot
+    propagate it (a ctypes callback inside numba's compiler, say): ``main`` reports it."""
+    def unraisable(args):
+        if not isinstance(args.exc_value, (KeyboardInterrupt, Terminated)):
+            hook(args)
+    unraisable.iraqsim = True
+    return unraisable
 
 
 def _interrupted(exc: BaseException) -> type | None:
-    """``KeyboardInterrupt`` or ``Terminated`` if ``exc`` is, or was caused by, one.
+    """``KeyboardInterrupt`` or ``Terminated`` if ``exc`` is, or was caused by, one, or if a
+    signal arrived before it.
 
     A signal that arrives inside compiled code can surface as a ``SystemError`` ("returned a
-    result with an exception set") whose context is the interrupt.
+    result with an exception set") whose context is the interrupt; one that arrives in a ctypes
+    callback while numba compiles is swallowed there, and numba then fails with an error of its
+    own ("no compiled object yet"): the signal noted by ``_on_signal`` tells them apart.
     """
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -35,13 +56,20 @@ def _interrupted(exc: BaseException) -> type | None:
         if isinstance(exc, (KeyboardInterrupt, Terminated)):
             return type(exc)
         exc = exc.__cause__ or exc.__context__
+    if _RECEIVED:
+        return KeyboardInterrupt if _RECEIVED[0] == signal.SIGINT else Terminated
     return None
 
 
 def main(argv=None) -> int:
     """Entry point of the ``iraqsim`` console script (and ``python -m sim``)."""
-    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, _terminate)
+    _RECEIVED.clear()
+    if threading.current_thread() is threading.main_thread():  # signals go to the main thread
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler, None):
+                signal.signal(signum, _on_signal)
+    if not getattr(sys.unraisablehook, "iraqsim", False):
+        sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     try:
         from sim.cli.app import run  # numpy, numba, pandas...: Ctrl-C may come while they load
         return run(argv)
