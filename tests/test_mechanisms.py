@@ -201,20 +201,24 @@ def test_m7_aid_and_isis_salience_lower_pressure():
     assert strong_isis.mean("withdrawal_pressure", slice(0, 12)) < weak_isis.mean("withdrawal_pressure", slice(0, 12))
 
 
-def test_m7_exit_demand_forces_a_negotiated_exit_that_overrides_the_posture():
-    """M7 (DB24-10): an exit demand starts slow talks; troops leave by the deadline whatever the posture."""
-    sc = scenario(parameters={"iraq.demand_threshold": 0.0, "iraq.demand_hazard": 50.0,
-                              "iraq.pm_private_preference": 0.0, "iraq.negotiation_months": 12})
+def test_m7_exit_demand_leads_through_agreement_to_an_exit_that_overrides_the_posture():
+    """M7/M14 (DB24-10, DB24-19): a demand opens talks; once a timetable is agreed, troops leave
+    by its end whatever the posture (here the US complies: one phase, everyone out)."""
+    sc = scenario(levers={**levers(), "exit_response": "comply"},
+                  parameters={"iraq.demand_threshold": 0.0, "iraq.demand_hazard": 50.0,
+                              "iraq.pm_private_preference": 0.0, "exit.negotiation_months": 2,
+                              "exit.comply_months": 6, "exit.reinvite_hazard": 0.0})
     s = simulate(sc, n=500)
-    assert s.outcomes["expelled"].mean() > 0.95
+    assert s.outcomes["exit_demanded"].mean() > 0.95
     troops = s.traj["us_troops"]
-    demand = s.outcomes["months_to_expulsion"]
-    runs = np.where(demand <= 20)[0]
+    agreed = s.outcomes["months_to_agreement"]
+    runs = np.where(agreed <= 30)[0]
     assert runs.size > 0
     for i in runs[:50]:
-        t = int(demand[i])
-        assert troops[t + 12, i] == 0
-        assert troops[t + 6, i] < 2500
+        t = int(agreed[i])
+        assert troops[t + 6, i] == 0
+        assert troops[t + 3, i] < 2500
+        assert troops[t - 1, i] == 2500  # no troop leaves before the agreement
 
 
 def test_m7_pm_private_preference_damps_exit_demands():

@@ -8,6 +8,8 @@ name                   meaning
 ``retaliation``        doctrine after militia attacks: none, proportional, leadership,
                        iran_direct (M6)
 ``aid``                US aid level: none, low, medium, high
+``exit_response``      the US answer to an Iraqi demand to leave: comply, negotiate, stall
+                       (M14)
 ``posture.kind``       switch the posture: hold, waypoints, rapid_exit, conditions_based,
                        over_the_horizon, kurdistan_residual. Fields the scenario set
                        explicitly and the new kind also has (e.g. ``troops``) are kept.
@@ -20,8 +22,8 @@ name                   meaning
 =====================  ====================================================================
 
 Settings are applied in a fixed order (``posture.kind``, then ``exit_month``, then other
-``posture.<field>`` settings, then ``retaliation`` and ``aid``), so the result never depends on
-the order the user wrote them in. Bad names or values raise ``ScenarioError`` naming the lever
+``posture.<field>`` settings, then ``retaliation``, ``aid`` and ``exit_response``), so the
+result never depends on the order the user wrote them in. Bad names or values raise ``ScenarioError`` naming the lever
 and what is allowed.
 """
 
@@ -42,9 +44,11 @@ from sim.scenario.schema import Scenario
 POSTURE_FIELDS = sorted({f for c in POSTURE_CLASSES.values() for f in c.model_fields}
                         - {"kind", "points"})
 ENUM_LEVERS = {"retaliation": [r.value for r in lv.Retaliation], "aid": [a.value for a in lv.Aid],
+               "exit_response": [r.value for r in lv.ExitResponse],
                "posture.kind": list(POSTURE_CLASSES)}
 EXIT_MONTH = ("exit_month", "posture.exit_month")
-LEVER_NAMES = (["retaliation", "aid", "posture.kind", "exit_month", "posture.exit_month"]
+LEVER_NAMES = (["retaliation", "aid", "exit_response", "posture.kind", "exit_month",
+                "posture.exit_month"]
                + [f"posture.{f}" for f in POSTURE_FIELDS])
 
 
@@ -63,8 +67,8 @@ def check_lever(name: str, value: Any = None, source: str = "levers") -> None:
         near = difflib.get_close_matches(name, LEVER_NAMES, n=1)
         hint = f"did you mean {near[0]!r}? " if near else ""
         raise ArgumentError(source, name, f"unknown lever; {hint}allowed: retaliation, aid, "
-                            f"posture.kind, exit_month, posture.<field> with field one of "
-                            f"{', '.join(POSTURE_FIELDS)}")
+                            f"exit_response, posture.kind, exit_month, posture.<field> with "
+                            f"field one of {', '.join(POSTURE_FIELDS)}")
     if value is not None and name in ENUM_LEVERS and str(value) not in ENUM_LEVERS[name]:
         raise ArgumentError(source, name, f"{value!r} is not allowed; allowed: "
                             f"{', '.join(ENUM_LEVERS[name])}")

@@ -12,6 +12,10 @@ series (``EventSeries``) that the actors read in the exogenous phase of each mon
 * ``protest_crackdown`` — mass protests put down by force, costing legitimacy (RCD20-01).
 * ``syria_collapse`` — chaos in Syria that lets the ISIS reservoir grow and spill over
   (2014, FP23-06).
+* ``exit_demand`` — the Iraqi government formally demands that US forces leave, whatever the
+  pressure (for exercises on the US response, and history the record imposes).
+* ``exit_agreement`` — an exit timetable agreed before or outside the model (the 2008 agreement
+  behind the 2011 withdrawal), possibly phased.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Month = Annotated[int, Field(ge=0, le=600)]
 Duration = Annotated[int, Field(ge=1, le=600)]
@@ -34,6 +38,13 @@ class _Event(BaseModel):
 
     #: A plain name for readers of figures and reports.
     title: ClassVar[str] = ""
+
+    @model_validator(mode="after")
+    def _acts_after_the_start(self):
+        if self.month == 0 and not hasattr(self, "months"):
+            raise ValueError("month 0 is the starting state, where a one-month event never acts; "
+                             "use month 1")
+        return self
 
     @property
     def last_month(self) -> int:
@@ -116,14 +127,43 @@ class SyriaCollapse(_Event):
         series.syria[self.month:self.month + self.months] += self.intensity
 
 
+class ExitDemand(_Event):
+    """Baghdad formally demands a US exit this month (M7): a negotiation opens (stage 2)."""
+
+    title: ClassVar[str] = "Exit demand"
+    kind: Literal["exit_demand"] = "exit_demand"
+
+    def apply(self, series):
+        series.exit_demand[self.month] = 1.0
+
+
+class ExitAgreement(_Event):
+    """An agreed exit timetable starting this month (M7): troops leave federal Iraq over
+    ``months``, keep ``platform`` troops in the Kurdistan Region ``phase2_months`` longer, then
+    ``residual`` advisers. The defaults are a one-phase exit to zero."""
+
+    title: ClassVar[str] = "Exit agreement"
+    kind: Literal["exit_agreement"] = "exit_agreement"
+    months: Duration = 3
+    platform: Annotated[float, Field(ge=0, le=200_000)] = 0
+    phase2_months: Annotated[int, Field(ge=0, le=600)] = 0
+    residual: Annotated[float, Field(ge=0, le=200_000)] = 0
+
+    def apply(self, series):
+        series.agreement_months[self.month] = self.months
+        series.agreement_platform[self.month] = self.platform
+        series.agreement_phase2_months[self.month] = self.phase2_months
+        series.agreement_residual[self.month] = self.residual
+
+
 Event = Annotated[
     Union[RegionalWar, IsisAttackIran, HighProfileStrike, IranEconomicCrisis, ProtestCrackdown,
-          SyriaCollapse],
+          SyriaCollapse, ExitDemand, ExitAgreement],
     Field(discriminator="kind"),
 ]
 
 EVENT_KINDS = ["regional_war", "isis_attack_iran", "high_profile_strike", "iran_economic_crisis",
-               "protest_crackdown", "syria_collapse"]
+               "protest_crackdown", "syria_collapse", "exit_demand", "exit_agreement"]
 
 
 @dataclass
@@ -137,6 +177,11 @@ class EventSeries:
     iran_crisis: np.ndarray
     legitimacy_shock: np.ndarray
     syria: np.ndarray
+    exit_demand: np.ndarray
+    agreement_months: np.ndarray  # 0 where no agreement is imposed that month
+    agreement_platform: np.ndarray
+    agreement_phase2_months: np.ndarray
+    agreement_residual: np.ndarray
 
     @classmethod
     def compile(cls, events: list, horizon: int) -> "EventSeries":

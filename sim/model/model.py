@@ -5,6 +5,9 @@ replica of the block by one month. The step reads like the month's story (docs/O
 
     exogenous events → Iran → militias → United States → Iraqi government → ISIS → bookkeeping
 
+The exit process (``sim.model.exit``) is state the United States and the Iraqi government share:
+Baghdad moves its stages, Washington's troops follow its timetable.
+
 Randomness comes only from ``self.rng`` (the Mesa model's numpy Generator): each actor draws from
 its own child stream spawned from it, which keeps common random numbers aligned across scenarios.
 """
@@ -23,7 +26,8 @@ from numba import njit
 from sim.model.actors import ISIS, Iran, IraqiGovernment, Militia, UnitedStates
 from sim.model.events import EventSeries
 from sim.model.kernels import COMPILE
-from sim.model.levers import Levers, Retaliation
+from sim.model.exit import ExitProcess
+from sim.model.levers import ExitResponse, Levers, Retaliation
 from sim.model.outcomes import TRAJECTORY_VARIABLES, OutcomeSettings, OutcomeTracker
 from sim.model.parameters import make_namespace, per_run
 
@@ -104,11 +108,18 @@ class DrawdownModel(mesa.Model):
         self.posture = sc.levers.posture
         self.retaliation = Retaliation(sc.levers.retaliation)
         self.aid = sc.levers.aid.level
+        self.exit_response = ExitResponse(sc.levers.exit_response)
+        self.return_posture = sc.levers.return_posture
         self.events = EventSeries.compile(sc.events, self.horizon)
 
         militias = tuple((g.name, g.share) for g in sc.militias) if sc.militias else DEFAULT_MILITIAS
-        names = ["events", "iran", "us", "iraq", "isis"] + [f"militia:{n}" for n, _ in militias]
+        # New streams go at the end: spawned children keep their index, so the older streams
+        # (and common random numbers across versions of the model) stay as they were.
+        names = (["events", "iran", "us", "iraq", "isis"] + [f"militia:{n}" for n, _ in militias]
+                 + [f"response:{n}" for n, _ in militias] + ["exit"])
         self.streams = dict(zip(names, self.rng.spawn(len(names))))
+        self.exit_stream = self.streams["exit"]
+        self.exit = ExitProcess(self.n_runs)  # the exit process Baghdad and Washington share
 
         # month caches (militia_exposure, troop_share_power, militia_attacks_total)
         self._exposure_month, self._powers, self._attacks_month = -1, {}, -1
@@ -191,6 +202,13 @@ class DrawdownModel(mesa.Model):
     def militia_fatalities_total(self) -> np.ndarray:
         """US deaths from militia attacks this month, all groups."""
         return _total(g.fatalities for g in self.militias)
+
+    def militia_campaign_mean(self) -> np.ndarray:
+        """The groups' campaigns weighted by their shares of attacks (M13; direction units)."""
+        total = np.zeros(self.n_runs)
+        for g in self.militias:
+            total += g.share * g.campaign
+        return total
 
     def militia_strength_mean(self) -> np.ndarray:
         """Mean militia strength (1 = early 2024)."""

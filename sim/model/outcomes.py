@@ -81,6 +81,15 @@ TRAJECTORY_VARIABLES: dict[str, Variable] = {
                            "index: 0 = none, 1 = full", 0, 1),
     "iran_strikes": Variable(lambda m: m.us.escalated, "Direct Iranian strikes on US forces",
                              "strikes per month", 0, 1),
+    "militia_campaign": Variable(lambda m: m.militia_campaign_mean(), "Militia campaign",
+                                 "index: 0 = no attacks, 1 = Iran's full push", 0, 3),
+    "exit_stage": Variable(lambda m: m.exit.stage, "Exit stage",
+                           "stage: 0 present, 1 resolution, 2 negotiating, 3 withdrawing, "
+                           "4 forced, 5 exit complete, 6 returned", 0, 6),
+    "us_troops_kurdistan": Variable(lambda m: m.us.troops_in_kurdistan(),
+                                    "US troops in the Kurdistan Region", "troops", 0, 200_000),
+    "us_troops_federal": Variable(lambda m: m.us.troops - m.us.troops_in_kurdistan(),
+                                  "US troops in federal Iraq", "troops", 0, 200_000),
 }
 
 #: Outcome columns: name -> (kind, description). ``bool`` columns are booleans, ``month``
@@ -92,8 +101,21 @@ OUTCOME_COLUMNS: dict[str, tuple[str, str]] = {
     "months_to_resurgence": ("month", "First month at or above the resurgence threshold"),
     "militia_attacks": ("float", "Militia attacks on US forces over the horizon"),
     "us_fatalities": ("float", "US deaths over the horizon (militia attacks and Iranian strikes)"),
-    "expelled": ("bool", "The Iraqi government formally demanded a US exit"),
-    "months_to_expulsion": ("month", "Month of the exit demand"),
+    "exit_demanded": ("bool", "The Iraqi government formally demanded a US exit (stage 2)"),
+    "months_to_demand": ("month", "Month of the first exit demand"),
+    "agreement": ("bool", "The US and Iraq agreed an exit timetable (stage 3)"),
+    "months_to_agreement": ("month", "Month of the first agreed timetable"),
+    "forced_exit": ("bool", "US forces had to leave without agreement (ordered out, or US will "
+                            "collapsed: stage 4)"),
+    "departed": ("bool", "An exit timetable ran out: US forces gone, or only an agreed "
+                         "residual left (stage 5)"),
+    "months_to_departure": ("month", "Month the first exit timetable ran out"),
+    "reinvited": ("bool", "Baghdad invited US forces back after an exit and they returned "
+                          "(stage 6)"),
+    "months_to_return": ("float", "Months from the end of the first exit to the first return"),
+    "expelled": ("bool", "Deprecated alias of exit_demanded (a demand is not an exit; see "
+                         "departed and forced_exit); removed in the next release"),
+    "months_to_expulsion": ("month", "Deprecated alias of months_to_demand"),
     "parliament_vote": ("bool", "Parliament voted to expel foreign forces"),
     "months_to_vote": ("month", "Month of the parliamentary vote"),
     "escalation": ("bool", "A direct US-Iran exchange (Iranian strike on US forces) happened"),
@@ -160,6 +182,9 @@ class OutcomeTracker:
             "months_to_resurgence": self.months_to_resurgence.copy(),
             "militia_attacks": self.attacks.copy(),
             "us_fatalities": self.fatalities.copy(),
+            "exit_demanded": m.gov.exit_demanded.copy(),
+            "months_to_demand": self.months_to_expulsion.copy(),
+            **m.exit.outcomes(),
             "expelled": m.gov.exit_demanded.copy(),
             "months_to_expulsion": self.months_to_expulsion.copy(),
             "parliament_vote": m.gov.voted.copy(),

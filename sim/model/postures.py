@@ -49,6 +49,14 @@ class PostureBase(_Strict):
         """A plain-language sentence for readers of a report."""
         raise NotImplementedError
 
+    def troops_since(self, months: np.ndarray) -> np.ndarray:
+        """Troops ``months`` after the posture starts, per run (a return after an invitation).
+
+        Raises:
+            ValueError: the posture's troops depend on more than the months (conditions).
+        """
+        raise ValueError(f"a {self.kind} posture cannot be a return posture")
+
     def with_exit_month(self, month: int) -> "PostureBase":
         """This posture with its exit starting in ``month`` (what the ``exit_month`` lever does).
 
@@ -74,6 +82,9 @@ class Hold(PostureBase):
 
     def describe(self) -> str:
         return f"hold {self.troops:,.0f} troops"
+
+    def troops_since(self, months):
+        return np.full(np.shape(months), float(self.troops))
 
     def with_exit_month(self, month: int) -> "RapidExit":
         """Holding until ``month``, then a rapid exit of the same troops."""
@@ -109,6 +120,10 @@ class Waypoints(PostureBase):
     def describe(self) -> str:
         steps = ", ".join(f"{t:,.0f} by month {m}" for m, t in self.points)
         return f"troops along waypoints: {steps}"
+
+    def troops_since(self, months):
+        ms, ts = zip(*self.points)
+        return np.interp(months, ms, ts)
 
 
 class _ExitRamp(PostureBase):
@@ -233,3 +248,7 @@ POSTURE_CLASSES = {cls.model_fields["kind"].default: cls for cls in
 POSTURE_KINDS = list(POSTURE_CLASSES)
 
 Posture = Annotated[Union[tuple(POSTURE_CLASSES.values())], Field(discriminator="kind")]
+
+#: Postures US forces can come back with after an invitation (``levers.return_posture``): their
+#: troops depend only on the months since the return.
+ReturnPosture = Annotated[Union[Hold, Waypoints], Field(discriminator="kind")]

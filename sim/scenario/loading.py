@@ -198,10 +198,15 @@ def parent_file(path: Path, ref: str, shown: str | None = None) -> tuple[Path, s
     return Path(path).parent / ref, os.path.normpath(os.path.join(os.path.dirname(shown), ref)), False
 
 
-def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
-    """Validate plain data as a scenario; errors become ``ScenarioError``."""
+def scenario_from_dict(data: dict, source: str = "<dict>", check_posterior: bool = True) -> Scenario:
+    """Validate plain data as a scenario; errors become ``ScenarioError``.
+
+    ``check_posterior=False`` skips the check that every ``{from: posterior}`` parameter is in
+    the posterior sample (the calibration replaces those parameters with prior draws, and is what
+    writes a sample holding new ones).
+    """
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"check_posterior": check_posterior})
     except ValidationError as exc:
         (key, msg), *more = format_validation_errors(exc, Scenario)
         raise ScenarioError(source, key, msg, more) from None
@@ -225,16 +230,18 @@ def scenario_file(ref: str | os.PathLike) -> str:
     return ref
 
 
-def load_scenario(path: str | os.PathLike) -> Scenario:
+def load_scenario(path: str | os.PathLike, check_posterior: bool = True) -> Scenario:
     """Load, resolve (``extends``) and validate a scenario file, or a library scenario by name.
 
     ``path`` is a file, or a name from the scenario library (``scenario_file``). Error messages
     name the file as it was given (relative paths stay relative), and a problem in a parent file
     (``extends``) names the parent.
 
+    ``check_posterior``: see ``scenario_from_dict``.
+
     Raises:
         ScenarioError: with a one-line message naming the file, the key and what is allowed.
     """
     shown = scenario_file(path)
     data = _resolve(Path(shown), (), shown)
-    return scenario_from_dict(data, shown)
+    return scenario_from_dict(data, shown, check_posterior)

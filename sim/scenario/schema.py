@@ -23,7 +23,7 @@ from typing import Any, Union
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sim.model.events import Event
 from sim.model.levers import Levers
@@ -115,9 +115,11 @@ class Scenario(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _posterior_holds_the_parameters(self):
+    def _posterior_holds_the_parameters(self, info: ValidationInfo):
         """Every ``{from: posterior}`` parameter is a column of its posterior sample (checked
         here, so ``validate`` catches what a run would find only at its first block)."""
+        if info.context and not info.context.get("check_posterior", True):
+            return self
         for name, spec in self.parameters.items():
             if not isinstance(spec, FromPosterior):
                 continue

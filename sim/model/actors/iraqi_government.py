@@ -1,4 +1,4 @@
-"""The Iraqi government and its forces: ISF capability, legitimacy, militia control, pressure to expel the US, cooperation (M1, M7, M8, M11)."""
+"""The Iraqi government and its forces: ISF capability, legitimacy, militia control, pressure to expel the US, cooperation, the exit process and the return (M1, M7, M8, M11, M14, M15)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sim.model.parameters import per_run
 
 
 class IraqiGovernment(Agent):
-    """The Iraqi government and its security forces (M1, M7, M8, M11)."""
+    """The Iraqi government and its security forces (M1, M7, M8, M11, M14, M15)."""
 
     def __init__(self, model):
         super().__init__(model)
@@ -28,13 +28,13 @@ class IraqiGovernment(Agent):
         self.exit_demanded = np.zeros(n, dtype=bool)
 
     def step(self):
-        """Baghdad's month: ISF, legitimacy, control, pressure, cooperation, votes and demands."""
+        """Baghdad's month: ISF, legitimacy, control, pressure, cooperation, the exit process."""
         self.train_security_forces()
         self.update_legitimacy()
         self.update_militia_control()
         self.update_withdrawal_pressure()
         self.update_cooperation()
-        self.decide_on_expulsion()
+        self.decide_on_exit()
 
     def train_security_forces(self):
         """M1: ISF capability grows with US advising and decays without it.
@@ -154,27 +154,153 @@ class IraqiGovernment(Agent):
             target = base[i] + threat_weight[i] * salience[i] - pressure_weight[i] * pressure[i]
             cooperation[i] = relax(cooperation[i], clip(target, 0.0, 1.0), rate[i])
 
-    def decide_on_expulsion(self):
-        """M7: past a threshold parliament votes; the government may then demand an exit.
+    def decide_on_exit(self):
+        """M7/M14/M15: Baghdad moves the exit process along (stages in ``sim.model.exit``).
 
-        The vote comes quickly once pressure is high (FP23-01, RCD20-06); a formal demand is
-        damped by the prime minister's private wish for US forces to stay (FP23-04) and made more
-        likely by a vote. A demand starts a negotiated exit lasting ``iraq.negotiation_months``
-        (DB24-10: committees and slow talks), which overrides the US posture.
+        1. **Negotiation** (``negotiate_exit``): committees and talks of uncertain length
+           (DB24-10) end in an agreed timetable, are shelved, or break down into an order to
+           leave. Talks a demand opens start the month after it.
+        2. **Resolution and demand.** Past a threshold parliament passes a non-binding resolution
+           quickly (FP23-01, RCD20-06); a formal demand is damped by the prime minister's private
+           wish for US forces to stay (FP23-04) and made likelier by a resolution. Where US
+           forces are present and no process runs, the demand opens a negotiation.
+        3. **Completion and return** (``invite_back``): a timetable that has run out ends the
+           exit; afterwards Baghdad may ask US forces back when ISIS threatens (POL20-01).
         """
         m, p = self.model, self.model.p
+        self.negotiate_exit()  # talks opened by a demand this month start next month
         u_vote, u_demand = self.stream.random(out=self.draws)
         # chances are 1 - exp(-hazard); expm1 stays in numpy (its SIMD bits, see sim.model.kernels)
         no_vote = self._vote_hazard_kernel(self.withdrawal_pressure, p.iraq_vote_threshold,
                                            p.iraq_vote_hazard)
         np.expm1(no_vote, out=no_vote)  # minus the chance of a vote
-        no_demand = self._vote_kernel(self.voted, m.us.troops, u_vote, no_vote,
-                                      self.withdrawal_pressure, p.iraq_demand_threshold,
-                                      p.iraq_demand_hazard, p.iraq_pm_private_preference)
+        no_demand = self._vote_kernel(
+            voted=self.voted, stage=m.exit.stage, troops=m.us.troops, u_vote=u_vote,
+            minus_chance=no_vote, pressure=self.withdrawal_pressure,
+            threshold=p.iraq_demand_threshold, hazard=p.iraq_demand_hazard,
+            pm_preference=p.iraq_pm_private_preference)
         np.expm1(no_demand, out=no_demand)  # minus the chance of a demand
-        demand = np.empty(m.n_runs, dtype=bool)
-        if self._demand_kernel(self.exit_demanded, demand, m.us.troops, u_demand, no_demand):
-            m.us.start_forced_exit(demand, p.iraq_negotiation_months)
+        imposed = bool(m.events.exit_demand[m.month] > 0)
+        self._demand_kernel(demanded=self.exit_demanded, stage=m.exit.stage,
+                            demand_month=m.exit.demand_month, troops=m.us.troops,
+                            u_demand=u_demand, minus_chance=no_demand, imposed=imposed,
+                            t=float(m.month))
+        m.exit.complete_timetables(m.month)
+        self.invite_back()
+
+    def negotiate_exit(self):
+        """M14: an open negotiation ends in agreement, is shelved, or breaks down.
+
+        * **Agreement** comes at a monthly hazard of one over ``exit.negotiation_months``
+          (DB24-10: committees, slow talks), faster if the US complies and slower if it stalls
+          (``levers.exit_response``). Its timetable depends on the response: everyone out within
+          ``exit.comply_months``, or phases (federal Iraq, then a Kurdistan platform, then any
+          residual advisers).
+        * **Shelving**: a prime minister who privately wants the US to stay (FP23-04) lets the
+          talks lapse when pressure has eased below the demand threshold or ISIS threatens
+          (DB24-11: the justification returns).
+        * **Breakdown**: under extreme pressure and militia coercion (FP23-02) Baghdad orders
+          the US out without agreement (a forced exit of ``us.forced_exit_months``).
+        * **Stalling** by the US adds pressure each month the demand stays open (DB24-11).
+
+        An ``exit_agreement`` event imposes a timetable (e.g. the 2008 agreement behind 2011).
+        """
+        m, p = self.model, self.model.p
+        exit, t = m.exit, m.month
+        response = m.exit_response
+        speed = {"comply": p.exit_comply_speedup, "negotiate": 1.0,
+                 "stall": 1.0 / p.exit_stall_slowdown}[response.value]
+        u = m.exit_stream.random((3, m.n_runs))
+        hazards = self._negotiation_kernel(
+            stage=exit.stage, pressure=self.withdrawal_pressure, salience=self.threat_salience,
+            coercion=m.militia_coercion(), speed=speed, months=p.exit_negotiation_months,
+            abandon=p.exit_abandon_hazard, pm_preference=p.iraq_pm_private_preference,
+            demand_threshold=p.iraq_demand_threshold, forced_threshold=p.exit_forced_threshold,
+            forced=p.exit_forced_hazard, stall=response.value == "stall",
+            stall_pressure=p.exit_stall_pressure)
+        np.expm1(hazards, out=hazards)  # minus the chances
+        agree, shelve, order = self._negotiation_outcome_kernel(exit.stage, self.voted, u,
+                                                                hazards)
+        months = m.events.agreement_months[t]
+        if months > 0:  # an imposed agreement, where no timetable runs yet
+            agree |= (exit.stage != 3) & (exit.stage != 4) & (exit.stage != 5)
+            exit.start_timetable(agree, t, m.us.troops, months,
+                                 m.events.agreement_platform[t],
+                                 m.events.agreement_phase2_months[t],
+                                 m.events.agreement_residual[t], stage=3)
+        elif agree.any():
+            if response.value == "comply":
+                exit.start_timetable(agree, t, m.us.troops, p.exit_comply_months, 0.0, 0.0, 0.0,
+                                     stage=3)
+            else:
+                exit.start_timetable(agree, t, m.us.troops, p.exit_phase1_months,
+                                     p.exit_kurdistan_troops, p.exit_phase2_months,
+                                     p.exit_residual_troops, stage=3)
+        if order.any():
+            exit.start_timetable(order, t, m.us.troops, p.us_forced_exit_months, 0.0, 0.0, 0.0,
+                                 stage=4)
+
+    @kernel
+    def _negotiation_kernel(stage, pressure, salience, coercion, speed, months, abandon,
+                            pm_preference, demand_threshold, forced_threshold, forced, stall,
+                            stall_pressure):  # pragma: no cover
+        """Minus the monthly hazards of agreement, shelving and breakdown (rows), for ``expm1``;
+        adds the pressure of stalling."""
+        out = np.zeros((3, stage.size))
+        for i in range(stage.size):
+            if stage[i] != 2:
+                continue
+            if stall:
+                pressure[i] = min(pressure[i] + stall_pressure[i], 1.0)
+            out[0, i] = -speed / months[i]
+            eased = max(1.0 - pressure[i] / demand_threshold[i] + salience[i], 0.0)
+            out[1, i] = -abandon[i] * pm_preference[i] * eased
+            extreme = max(pressure[i] - forced_threshold[i], 0.0)
+            out[2, i] = -forced[i] * extreme * (1.0 + min(coercion[i], 1.0))
+        return out
+
+    @kernel
+    def _negotiation_outcome_kernel(stage, voted, u, minus_chances):  # pragma: no cover
+        """Where talks end this month: agreed, shelved (back to the resolution or no process)
+        or broken down (an order to leave); at most one per run, in that order."""
+        n = stage.size
+        agree = np.zeros(n, dtype=np.bool_)
+        shelve = np.zeros(n, dtype=np.bool_)
+        order = np.zeros(n, dtype=np.bool_)
+        for i in range(n):
+            if stage[i] != 2:
+                continue
+            if u[0, i] < -minus_chances[0, i]:
+                agree[i] = True
+            elif u[1, i] < -minus_chances[1, i]:
+                shelve[i] = True
+                stage[i] = 1.0 if voted[i] else 0.0
+            elif u[2, i] < -minus_chances[2, i]:
+                order[i] = True
+        return agree, shelve, order
+
+    def invite_back(self):
+        """M15: after an exit, Baghdad asks US forces back when ISIS threatens (POL20-01, 2014).
+
+        The monthly hazard grows with the ISIS threat's salience above ``exit.reinvite_salience``;
+        US forces then come back under ``levers.return_posture``.
+        """
+        m, p = self.model, self.model.p
+        exit = m.exit
+        u = m.exit_stream.random(m.n_runs)
+        invite = self._invite_kernel(exit.stage, self.threat_salience, u,
+                                     p.exit_reinvite_salience, p.exit_reinvite_hazard)
+        if invite.any():
+            exit.invite_back(invite, m.month)
+
+    @kernel
+    def _invite_kernel(stage, salience, u, threshold, hazard):  # pragma: no cover
+        invite = np.zeros(stage.size, dtype=np.bool_)
+        for i in range(stage.size):
+            if stage[i] == 5:
+                h = hazard[i] * max(salience[i] - threshold[i], 0.0)
+                invite[i] = u[i] < -np.expm1(-h)
+        return invite
 
     @kernel
     def _vote_hazard_kernel(pressure, threshold, hazard):  # pragma: no cover
@@ -185,24 +311,29 @@ class IraqiGovernment(Agent):
         return out
 
     @kernel
-    def _vote_kernel(voted, troops, u_vote, minus_chance, pressure, threshold, hazard,
+    def _vote_kernel(voted, stage, troops, u_vote, minus_chance, pressure, threshold, hazard,
                      pm_preference):  # pragma: no cover
         """Parliament votes where the draw falls under the chance; returns minus the demand hazard."""
         out = np.empty(voted.size)
         for i in range(out.size):
             if not voted[i] and troops[i] > 0 and u_vote[i] < -minus_chance[i]:
                 voted[i] = True
+                if stage[i] == 0 or stage[i] == 6:
+                    stage[i] = 1
             h = (hazard[i] * (pressure[i] - threshold[i]) * (1 - pm_preference[i])
                  * (1.0 + voted[i]))
             out[i] = -max(h, 0.0)
         return out
 
     @kernel
-    def _demand_kernel(demanded, demand, troops, u_demand, minus_chance):  # pragma: no cover
-        """The government demands an exit where the draw falls under the chance (new ones in ``demand``)."""
-        any_demand = False
+    def _demand_kernel(demanded, stage, demand_month, troops, u_demand, minus_chance, imposed,
+                       t):  # pragma: no cover
+        """The government demands an exit where the draw falls under the chance (or an event
+        imposes it), US forces are present and no process runs: a negotiation opens."""
         for i in range(demanded.size):
-            demand[i] = not demanded[i] and troops[i] > 0 and u_demand[i] < -minus_chance[i]
-            demanded[i] |= demand[i]
-            any_demand |= demand[i]
-        return any_demand
+            open_ = stage[i] <= 1 or stage[i] >= 5  # no process runs (a residual may stay)
+            if open_ and troops[i] > 0 and (imposed or u_demand[i] < -minus_chance[i]):
+                stage[i] = 2
+                if not demanded[i]:
+                    demand_month[i] = t
+                demanded[i] = True

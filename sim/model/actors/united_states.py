@@ -25,9 +25,6 @@ class UnitedStates(Agent):
         self.deterrence = np.zeros(n)
         self.will = per_run(p.init_us_will, n)
         self.fatalities = np.zeros(n)
-        self.forced_start = np.zeros(n)
-        self.forced_deadline = np.full(n, np.inf)
-        self.forced_from = np.zeros(n)
         self.will_collapsed = np.zeros(n, dtype=bool)
         # strikes made this month, read by the Iraqi government and Iran
         self.strike_proportional = np.zeros(n, dtype=bool)
@@ -43,48 +40,35 @@ class UnitedStates(Agent):
         self.update_will()
         self._update_capacities()
 
-    # ---------------------------------------------------------------- troops (levers, M7, M10)
+    # ---------------------------------------------------------------- troops (levers, M14, M15)
     def set_troop_level(self):
-        """Levers + M7/M10: the chosen posture, capped by any forced exit under way.
+        """Levers + M14/M15: the chosen posture, capped by any exit timetable under way.
 
-        A forced exit (an Iraqi exit demand, DB24-10, or collapsing will, RCD20-09) ramps troops
-        linearly from their level at the trigger to zero at the deadline.
+        Where US forces came back at Baghdad's invitation, the choice is the return posture
+        (``levers.return_posture``, months counted from the return). An exit timetable (agreed,
+        forced, or from collapsing will: ``sim.model.exit``) caps the troops.
         """
         m = self.model
+        exit = m.exit
         self.chosen_troops = m.posture.chosen_troops(m.month, self.chosen_troops, m)
-        np.minimum(self.chosen_troops, self.forced_exit_cap(), out=self.troops)
+        if exit.returned.any():
+            back = np.flatnonzero(exit.returned)
+            self.chosen_troops[back] = m.return_posture.troops_since(
+                m.month - exit.return_start[back])
+        np.minimum(self.chosen_troops, exit.troop_cap(m.month), out=self.troops)
 
-    def forced_exit_cap(self) -> np.ndarray:
-        """Troop ceiling imposed by a forced exit in each run (inf where none)."""
-        return self._exit_cap_kernel(self.forced_deadline, self.forced_start, self.forced_from,
-                                     float(self.model.month))
+    def troops_in_kurdistan(self) -> np.ndarray:
+        """US troops in the Kurdistan Region this month (the rest are in federal Iraq).
 
-    @kernel
-    def _exit_cap_kernel(deadline, start, start_troops, t):  # pragma: no cover
-        cap = np.empty(deadline.size)
-        for i in range(cap.size):
-            if np.isfinite(deadline[i]):
-                span = max(deadline[i] - start[i], 1.0)
-                cap[i] = start_troops[i] * clip((deadline[i] - t) / span, 0.0, 1.0)
-            else:
-                cap[i] = np.inf
-        return cap
-
-    def start_forced_exit(self, trigger: np.ndarray, months: np.ndarray):
-        """Start (or hasten) a forced exit where ``trigger``, ending ``months`` from now."""
-        self._start_exit_kernel(trigger, months, float(self.model.month), self.troops,
-                                self.forced_exit_cap(), self.forced_from, self.forced_start,
-                                self.forced_deadline)
-
-    @kernel
-    def _start_exit_kernel(trigger, months, t, troops, cap, start_troops, start,
-                           deadline):  # pragma: no cover
-        for i in range(trigger.size):
-            new_deadline = t + months[i]
-            if trigger[i] and new_deadline < deadline[i]:
-                start_troops[i] = min(troops[i], cap[i])
-                start[i] = t
-                deadline[i] = new_deadline
+        The usual share (``us.kurdistan_share``), all of them once a ``kurdistan_residual``
+        posture has drawn down, or the platform of a phased exit once federal Iraq is left.
+        """
+        m = self.model
+        posture = m.posture
+        share = m.p.us_kurdistan_share
+        if posture.kind == "kurdistan_residual" and m.month >= posture.start_month + posture.months:
+            share = 1.0
+        return m.exit.kurdistan_troops(self.troops, share, m.month)
 
     def _update_capacities(self):
         """M2/M4: direct CT capacity and Syria-operations capacity from troops in Iraq.
@@ -157,6 +141,11 @@ class UnitedStates(Agent):
         if self.strike_proportional.any():
             for group in m.militias:
                 group.decapitate(self.strike_proportional, p.militia_proportional_loss)
+        strong = self.strike_leadership | self.strike_iran
+        struck = strong | self.strike_proportional
+        if struck.any():  # M13: each group answers with restraint or defiance
+            for group in m.militias:
+                group.answer_strike(struck, strong)
 
         if self._escalation_kernel(
             escalated=self.escalated, fatalities=self.fatalities, leadership=self.strike_leadership,
@@ -207,7 +196,7 @@ class UnitedStates(Agent):
 
     # ---------------------------------------------------------------- domestic will (M10)
     def update_will(self):
-        """M10: will erodes with US deaths and a passive partner; low will forces an exit.
+        """M10: will erodes with US deaths and a passive partner; low will forces an exit (stage 4).
 
         Evidence: RCD20-09 (a war-weary US needs Baghdad to act), RCD20-03 (passivity).
         """
@@ -221,7 +210,8 @@ class UnitedStates(Agent):
             loss_per_fatality=p.us_will_loss_per_fatality,
             loss_passive=p.us_will_loss_passive_partner, threshold=p.us_will_threshold):
             self.will_collapsed |= collapse
-            self.start_forced_exit(collapse, p.us_forced_exit_months)
+            m.exit.start_timetable(collapse, m.month, self.troops, p.us_forced_exit_months,
+                                   0.0, 0.0, 0.0, stage=4)
 
     @kernel
     def _will_kernel(will, collapse, attacks, control, cooperation, fatalities, collapsed, troops,
