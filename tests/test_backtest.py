@@ -68,9 +68,10 @@ def test_strikes_are_scheduled_in_the_months_the_articles_give():
     assert {e.target for e in strikes} == {"iranian_commander", "militia_leader"}
     proxy = load_episode("proxy_war_2023")
     strikes = [e for e in proxy.events if e.kind == "high_profile_strike"]
-    assert [month_label(proxy, e.month) for e in strikes] == ["2024-01"]
+    # Abu Taqwa (DB24-02) and the Kataib Hezbollah commander in February (public record)
+    assert [month_label(proxy, e.month) for e in strikes] == ["2024-01", "2024-02"]
     war = [e for e in proxy.events if e.kind == "regional_war"]
-    assert [month_label(proxy, e.month) for e in war] == ["2023-10"]
+    assert [month_label(proxy, e.month) for e in war] == ["2023-10", "2024-03", "2025-06"]
 
 
 # ----------------------------------------------------------------------------- quantities
@@ -179,7 +180,7 @@ def test_backtest_command_prints_the_table_writes_the_figure_and_exits_0(tmp_pat
     assert troops["date"].iloc[0].year == 2011 and troops["p50"].iloc[-1] <= troops["p50"].iloc[0]
 
 
-def test_backtest_command_exits_1_when_a_target_fails(tmp_path, capsys):
+def test_backtest_command_reports_a_failing_target_and_exits_0(tmp_path, capsys):
     raw = yaml.safe_load((seeds_dir() / "targets.yaml").read_text())
     raw["targets"] = [t for t in raw["targets"] if t["id"].startswith("T01")]
     raw["targets"][0]["read_as"] = {"low": 9000, "high": 9500, "why": "impossible on purpose"}
@@ -187,8 +188,10 @@ def test_backtest_command_exits_1_when_a_target_fails(tmp_path, capsys):
     path.write_text(yaml.safe_dump(raw))
     code = cli.main(["backtest", "--runs", "100", "--out", str(tmp_path / "bt"),
                      "--targets", str(path)])
-    assert code == 1
-    assert "NO" in capsys.readouterr().out
+    assert code == 0  # it reports, it does not judge
+    out = capsys.readouterr().out
+    assert "NO" in out
+    assert "calibration targets: 0/1 hold (failing: T01-troops-2020)" in out
 
 
 def test_backtest_command_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys):

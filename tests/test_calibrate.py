@@ -15,7 +15,7 @@ from sim.engine import BLOCK_SIZE
 from sim.model.parameters import PARAMETERS
 from sim.scenario.library import scenarios_dir, seeds_dir
 
-DRAWS = 2 * BLOCK_SIZE
+DRAWS = 6 * BLOCK_SIZE  # ~5 draws accepted at the shipped acceptance rate (~1 in 9,000)
 
 
 @pytest.fixture(scope="module")
@@ -29,18 +29,18 @@ def test_calibration_is_reproducible_with_a_seed(small):
     cal, seen = small
     assert sum(seen) == DRAWS and cal.draws == DRAWS
     assert cal.accepted >= 2, "the history should be reachable from the priors"
-    again = calibrate(BLOCK_SIZE, seed=3, min_accepted=1)
-    first_block = cal.posterior[cal.posterior["draw"] < BLOCK_SIZE].reset_index(drop=True)
-    assert len(first_block) >= 1
-    pd.testing.assert_frame_equal(again.posterior, first_block)
-    other = calibrate(BLOCK_SIZE, seed=4, min_accepted=1)
+    again = calibrate(2 * BLOCK_SIZE, seed=3, min_accepted=1)
+    first_blocks = cal.posterior[cal.posterior["draw"] < 2 * BLOCK_SIZE].reset_index(drop=True)
+    assert len(first_blocks) >= 1
+    pd.testing.assert_frame_equal(again.posterior, first_blocks)
+    other = calibrate(2 * BLOCK_SIZE, seed=4, min_accepted=0)
     assert not other.posterior["draw"].equals(again.posterior["draw"])
 
 
 def test_accepted_draws_are_prior_draws_that_matched_every_target(small):
     cal, _ = small
     assert 0 < cal.acceptance_rate == cal.accepted / cal.draws < 0.5
-    for block in (0, 1):
+    for block in range(DRAWS // BLOCK_SIZE):
         prior = sample_prior(BLOCK_SIZE, 3, block)
         rows = cal.posterior[cal.posterior["draw"] // BLOCK_SIZE == block]
         for name in PRIORS:

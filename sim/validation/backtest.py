@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -25,7 +24,7 @@ import pandas as pd
 from sim.engine.blocks import BLOCK_SIZE, run_block
 from sim.engine.progress import job_progress
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
-from sim.reporting.plots import save_figure
+from sim.reporting.plots import date_axis, save_figure
 from sim.scenario.distributions import FromPosterior
 from sim.scenario.library import scenarios_dir
 from sim.scenario.loading import load_scenario
@@ -41,9 +40,9 @@ def history_dir() -> Path:
     return scenarios_dir() / "history"
 
 
-def load_episode(name: str) -> Scenario:
+def load_episode(name: str, check_posterior: bool = True) -> Scenario:
     """Load the history episode ``name`` from ``scenarios/history/<name>.yaml``."""
-    return load_scenario(history_dir() / f"{name}.yaml")
+    return load_scenario(history_dir() / f"{name}.yaml", check_posterior)
 
 
 def without_posterior(scenario: Scenario) -> Scenario:
@@ -301,12 +300,15 @@ PANELS = [
     ("iraq_2011", "us_troops", "US troops in Iraq", False),
     ("iraq_2011", "isis_strength", "ISIS fighters in Iraq", True),
     ("iraq_2011", "isf_capability", "ISF capability (0..1)", False),
+    ("iraq_2011", "exit_stage", "exit stage (5 exit complete, 6 returned)", False),
     ("strike_crisis_2020", "militia_attacks", "militia attacks per month", False),
     ("strike_crisis_2020", "withdrawal_pressure", "withdrawal pressure (0..1)", False),
     ("strike_crisis_2020", "us_troops", "US troops in Iraq", False),
+    ("strike_crisis_2020", "exit_stage", "exit stage (1 resolution, 2 talks, 3 timetable)", False),
     ("proxy_war_2023", "militia_attacks", "militia attacks per month", False),
     ("proxy_war_2023", "withdrawal_pressure", "withdrawal pressure (0..1)", False),
-    ("proxy_war_2023", ("isis_strength", "isis_syria"), "ISIS fighters, Iraq + Syria", False),
+    ("proxy_war_2023", "us_troops", "US troops in Iraq", False),
+    ("proxy_war_2023", "exit_stage", "exit stage (2 talks, 3 timetable, 5 complete)", False),
 ]
 
 
@@ -319,7 +321,7 @@ def plot_backtest(bt: Backtest, path: str | Path) -> Path:
     """
 
 
-    fig, axes = plt.subplots(3, 3, figsize=(16, 11), constrained_layout=True)
+    fig, axes = plt.subplots(3, 4, figsize=(20, 11), constrained_layout=True)
     for ax, (episode, var, label, log) in zip(axes.ravel(), PANELS):
         runs = bt.episodes[episode]
         sc = runs.scenario
@@ -336,8 +338,11 @@ def plot_backtest(bt: Backtest, path: str | Path) -> Path:
         if log:
             ax.set_yscale("log")
         ax.set_title(f"{episode}: {label}", fontsize=10)
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        ax.set_xlim(dates[0], dates[-1])
+        date_axis(ax)
+        if var == "exit_stage":
+            ax.set_ylim(-0.3, 6.3)
+            ax.set_yticks(range(7))
     axes[0, 0].legend(fontsize=8, loc="upper right")
     n_ok = sum(r.holds for r in bt.results if r.status != "not modelled")
     n_all = sum(r.status != "not modelled" for r in bt.results)
