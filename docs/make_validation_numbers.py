@@ -45,14 +45,15 @@ def forward_table() -> None:
     """The library scenarios' table (resurgence, exit, will, attacks/deaths, ISF)."""
     import sim
     print("| scenario | P(resurgence, 10,000 fighters) | median months to it (runs where it happens) "
-          "| P(exit demand) | P(US will collapses) | median militia attacks / US deaths over 5 years "
-          "| median ISF capability at the end |")
-    print("|---|---|---|---|---|---|---|")
+          "| P(exit demand) | P(an exit ends the presence) | P(US will collapses) "
+          "| median militia attacks / US deaths over 5 years | median ISF capability at the end |")
+    print("|---|---|---|---|---|---|---|---|")
     for label, name in LIBRARY:
         o = sim.run(sim.load_scenario(ROOT / "scenarios" / f"{name}.yaml"), runs=RUNS, seed=SEED,
                     progress=False, keep_trajectories=False).outcomes
         print(f"| {label} | {o['resurgence'].mean():.2f} | {_whole(_median(o['months_to_resurgence']))} "
-              f"| {o['expelled'].mean():.2f} | {o['will_collapse'].mean():.2f} "
+              f"| {o['exit_demanded'].mean():.2f} | {o['departed'].mean():.2f} "
+              f"| {o['will_collapse'].mean():.2f} "
               f"| {_whole(_median(o['militia_attacks']))} / {_whole(_median(o['us_fatalities']))} "
               f"| {_median(o['isf_capability_end']):.2f} |")
         if name == "baseline":
@@ -70,16 +71,18 @@ def war_table() -> None:
     """The baseline re-run with the 2024 regional war of other lengths and intensities."""
     import sim
     base = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    print("| regional war in 2024 | P(resurgence) | P(exit demand) | P(US will collapses) "
-          "| P(US troops still in Iraq at the end) | median militia attacks / US deaths |")
-    print("|---|---|---|---|---|---|")
+    print("| regional war in 2024 | P(resurgence) | P(exit demand) | P(an exit ends the presence) "
+          "| P(US will collapses) | P(US troops still in Iraq at the end) "
+          "| median militia attacks / US deaths |")
+    print("|---|---|---|---|---|---|---|")
     for months, intensity in WARS:
         events = [e.model_copy(update={"months": months, "intensity": intensity})
                   if getattr(e, "kind", None) == "regional_war" else e for e in base.events]
         o = sim.run(base.with_changes(events=events), runs=RUNS, seed=SEED, progress=False,
                     keep_trajectories=False).outcomes
         label = f"{months} month{'s' if months > 1 else ''} at {intensity:.1f}"
-        print(f"| {label} | {o['resurgence'].mean():.2f} | {o['expelled'].mean():.2f} "
+        print(f"| {label} | {o['resurgence'].mean():.2f} | {o['exit_demanded'].mean():.2f} "
+              f"| {o['departed'].mean():.2f} "
               f"| {o['will_collapse'].mean():.2f} | {(o['us_troops_end'] > 0).mean():.2f} "
               f"| {_whole(_median(o['militia_attacks']))} / {_whole(_median(o['us_fatalities']))} |")
 
@@ -107,7 +110,15 @@ def backtest_narrative() -> None:
         late = ", ".join(f"{lab[i]} {isf[i]:.2f}" for i in y2011[-3:])
         print(f"  iraq_2011 median ISF: {late}; Aug 2014 "
               f"{isf[lab.index('2014-08')]:.2f}, end 2017 {isf[lab.index('2017-12')]:.2f}; "
-              f"exit demanded in {e.outcomes['expelled'].mean():.0%} of runs")
+              f"exit demanded in {e.outcomes['exit_demanded'].mean():.0%} of runs")
+        ret = np.asarray(e.outcomes["months_to_departure"]) + np.asarray(e.outcomes["months_to_return"])
+        ret = ret[np.isfinite(ret)]
+        troops = e.trajectory("us_troops")
+        pre2014 = troops[lab.index("2012-01"):lab.index("2014-01")].max(axis=0) > 0
+        print(f"  iraq_2011 return: invited back in {e.outcomes['reinvited'].mean():.1%} of runs, "
+              f"median return {lab[int(np.median(ret))]} (5-95%: {lab[int(np.quantile(ret, .05))]}"
+              f" - {lab[int(np.quantile(ret, .95))]}); US troops back before 2014 in "
+              f"{pre2014.mean():.1%}; will collapsed in {e.outcomes['will_collapse'].mean():.1%}")
         e2 = bt.episodes["strike_crisis_2020"]
         lab2 = [str(d)[:7] for d in e2.scenario.month_dates()]
         m0, mv = lab2.index("2020-01"), np.asarray(e2.outcomes["months_to_vote"])
@@ -115,13 +126,26 @@ def backtest_narrative() -> None:
         attacks = np.median(e2.trajectory("militia_attacks"), axis=1)
         print(f"  2020 vote in the strike month {np.mean(mv == m0):.0%}, in it or the next "
               f"{np.mean((mv >= m0) & (mv <= m0 + 1)):.0%}, before {np.mean(mv < m0):.0%}; exit "
-              f"demanded {e2.outcomes['expelled'].mean():.0%}; troops kept through 2023 "
+              f"demanded {e2.outcomes['exit_demanded'].mean():.0%}, agreed "
+              f"{e2.outcomes['agreement'].mean():.0%}, forced {e2.outcomes['forced_exit'].mean():.0%}"
+              f", departed {e2.outcomes['departed'].mean():.0%}; troops kept through 2023 "
               f"{np.mean(troops[m0:].min(axis=0) > 0):.0%}; median attacks May / Dec 2019 "
               f"{attacks[lab2.index('2019-05')]:.0f} / {attacks[lab2.index('2019-12')]:.0f}")
         e3 = bt.episodes["proxy_war_2023"]
         lab3 = [str(d)[:7] for d in e3.scenario.month_dates()]
-        m3, me = lab3.index("2024-01"), np.asarray(e3.outcomes["months_to_expulsion"])
-        print(f"  2024 exit demand in Jan-Feb 2024 {np.mean((me >= m3) & (me <= m3 + 1)):.0%}")
+        m3, me = lab3.index("2024-01"), np.asarray(e3.outcomes["months_to_demand"])
+        o3 = e3.outcomes
+        agreed = np.asarray(o3["months_to_agreement"])
+        agreed = agreed[np.isfinite(agreed)]
+        attacks3 = np.median(e3.trajectory("militia_attacks"), axis=1)
+        print(f"  2024 exit demand in Jan-Feb 2024 {np.mean((me >= m3) & (me <= m3 + 1)):.0%}; "
+              f"agreement in {o3['agreement'].mean():.0%} (median {lab3[int(np.median(agreed))]}, "
+              f"Jul-Nov 2024 in {np.mean((agreed >= m3 + 6) & (agreed <= m3 + 10)) * o3['agreement'].mean():.0%} of runs), "
+              f"forced exit {o3['forced_exit'].mean():.0%} (will collapse "
+              f"{o3['will_collapse'].mean():.0%}), exit complete by 2026-12 {o3['departed'].mean():.0%}, "
+              f"invited back {o3['reinvited'].mean():.0%}; median attacks Nov 2023 / Jan / Mar 2024 "
+              f"{attacks3[lab3.index('2023-11')]:.0f} / {attacks3[lab3.index('2024-01')]:.0f} / "
+              f"{attacks3[lab3.index('2024-03')]:.0f}")
 
 
 def main(argv: list[str]) -> int:

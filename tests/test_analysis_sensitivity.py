@@ -74,13 +74,13 @@ def test_morris_wrapper_ranks_parameters_and_reports_luck(tmp_path):
 def test_quantile_design_follows_the_scenarios_distributions():
     sc = scenario_from_dict({"parameters": {
         "isis.growth_rate": {"dist": "triangular", "low": 0.02, "mode": 0.03, "high": 0.1},
-        "iraq.negotiation_months": {"dist": "uniform", "low": 8, "high": 30}}})
+        "exit.negotiation_months": {"dist": "uniform", "low": 8, "high": 30}}})
     names = uncertainty_problem(sc)["names"]
     x = quantiles_to_parameters(sc, names, np.array([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]]))
     g = x["isis.growth_rate"].to_numpy()
     assert 0.02 <= g[0] < g[1] < g[2] <= 0.1
     assert g[1] == pytest.approx(sc.parameters["isis.growth_rate"].ppf(np.array([0.5]))[0])
-    months = x["iraq.negotiation_months"].to_numpy()
+    months = x["exit.negotiation_months"].to_numpy()
     assert months[1] == pytest.approx(19) and 8 <= months[0] < 8.1 and 29.9 < months[2] <= 30
 
 

@@ -77,7 +77,7 @@ def test_run_writes_every_file_of_the_contract(baseline_run):
 def test_run_prints_a_short_table_of_key_outcomes(baseline_printed):
     folder, printed = baseline_printed
     assert printed.startswith("baseline: 300 runs, seed 1")
-    for key in ("resurgence", "us_fatalities", "expelled", "isis_peak"):
+    for key in ("resurgence", "us_fatalities", "exit_demanded", "departed", "isis_peak"):
         assert any(line.startswith(key) for line in printed.splitlines()), key
     assert "wrote results/baseline/" in printed
     assert len(printed.splitlines()) < 20
@@ -91,7 +91,7 @@ def test_outcomes_have_the_required_columns_one_row_per_run(baseline_run):
         assert col in df.columns, col
     for name in load_scenario(BASELINE).uncertain_parameters():
         assert f"param.{name}" in df.columns
-    assert df["resurgence"].dtype == bool and df["expelled"].dtype == bool
+    assert df["resurgence"].dtype == bool and df["exit_demanded"].dtype == bool and df["departed"].dtype == bool
     # a month to resurgence exactly when there is a resurgence
     assert (df["months_to_resurgence"].notna() == df["resurgence"]).all()
 

@@ -54,8 +54,11 @@ def test_baseline_outcomes_have_required_columns_and_types(baseline_10k):
         elif kind == "month":
             # NaN exactly where the event never happened
             flag = {"months_to_resurgence": "resurgence", "months_to_expulsion": "expelled",
-                    "months_to_vote": "parliament_vote"}[col]
+                    "months_to_demand": "exit_demanded", "months_to_agreement": "agreement",
+                    "months_to_departure": "departed", "months_to_vote": "parliament_vote"}[col]
             assert (df[col].isna() == ~df[flag]).all(), col
+        elif col == "months_to_return":
+            assert (df[col].isna() == ~df["reinvited"]).all(), col
         else:
             assert np.isfinite(df[col]).all(), col
     params = [c for c in df.columns if c.startswith("param.")]
@@ -130,7 +133,8 @@ def test_a_run_does_not_depend_on_how_many_runs_were_asked():
 
 @pytest.mark.parametrize("name, taken", [
     ("exercises/ex2_leadership.yaml", lambda out: out["escalation"].any()),
-    ("phased_exit.yaml", lambda out: (out["us_troops_end"] < 1500).all() and out["expelled"].any()),
+    ("phased_exit.yaml", lambda out: out["exit_demanded"].any() and out["agreement"].any()
+     and out["forced_exit"].any() and out["reinvited"].any()),
 ])
 def test_a_parameter_every_run_shares_gives_the_same_runs_as_a_number_or_an_array(name, taken):
     """The model keeps a parameter that is the same in every run as one number, which the

@@ -62,7 +62,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "dist_outside_bounds.yaml": ("dist_outside_bounds.yaml",
                                  "parameters.init.isf_capability: the distribution reaches 0.5..1.5, outside the allowed 0 to 1"),
     "choice_weights_mismatch.yaml": ("choice_weights_mismatch.yaml",
-                                     "parameters.iraq.negotiation_months: weights must have one entry per value"),
+                                     "parameters.exit.negotiation_months: weights must have one entry per value"),
     "missing_extends.yaml": ("missing_extends.yaml", "extends: 'no_such_parent.yaml' does not exist"),
     "extends_cycle_a.yaml": ("extends_cycle_b.yaml", "extends: extends forms a cycle: extends_cycle_a.yaml -> "
                                                      "extends_cycle_b.yaml -> extends_cycle_a.yaml"),

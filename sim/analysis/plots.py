@@ -12,10 +12,10 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from sim.analysis.robustness import pareto_front
 from sim.model.outcomes import OUTCOME_COLUMNS  # noqa: E402
-from sim.reporting.plots import save_figure  # noqa: E402
+from sim.reporting.plots import OUTCOME_LABELS, save_figure  # noqa: E402
 
 #: Outcomes shown against the first swept lever (mean, or probability for yes/no outcomes).
-LEVER_PANELS = ["resurgence", "isis_peak", "militia_attacks", "us_fatalities", "expelled",
+LEVER_PANELS = ["resurgence", "isis_peak", "militia_attacks", "us_fatalities", "departed",
                 "us_troop_months"]
 
 
@@ -25,20 +25,20 @@ def cell_labels(table: pd.DataFrame, lever_names: list[str]) -> list[str]:
 
 
 def plot_tradeoff(table: pd.DataFrame, lever_names: list[str], path) -> None:
-    """P(ISIS resurgence) against expected US deaths, colour = P(expelled), Pareto front marked.
+    """P(ISIS resurgence) against expected US deaths, colour = P(an exit ends the presence), Pareto front marked.
 
     One point per cell of a sweep. The points no other cell beats on both plotted axes at once
     (fewer deaths and less resurgence) have a black ring and are joined by the front line; the
-    three-objective front, expulsion included, is the table's ``pareto`` column.
+    three-objective front, the chance an exit ends the presence included, is the table's ``pareto`` column.
     """
     x = table["us_fatalities.mean"].to_numpy(float)
     y = table["resurgence.mean"].to_numpy(float)
-    c = table["expelled.mean"].to_numpy(float)
+    c = table["departed.mean"].to_numpy(float)
     front2 = pareto_front(np.column_stack([x, y]))
     fig, ax = plt.subplots(figsize=(7.5, 5.5), constrained_layout=True)
     sc = ax.scatter(x, y, c=c, cmap="viridis", s=70, vmin=0, vmax=max(0.05, float(np.nanmax(c))),
                     zorder=3, edgecolors=np.where(front2, "black", "none"), linewidths=1.6)
-    fig.colorbar(sc, ax=ax, label="P(Baghdad demands a US exit)", format=PercentFormatter(1.0, 0))
+    fig.colorbar(sc, ax=ax, label="P(an exit ends the US presence)", format=PercentFormatter(1.0, 0))
     order = np.argsort(x[front2])
     ax.step(x[front2][order], y[front2][order], where="post", color="crimson", lw=1.2, zorder=2,
             label="Pareto front (deaths, resurgence)")
@@ -75,6 +75,7 @@ def plot_lever_effects(table: pd.DataFrame, lever_names: list[str], path) -> Non
                 ax.plot(xpos, part[col], marker="o", label=label)
     for ax, outcome in zip(axes.ravel(), LEVER_PANELS):
         kind, text = OUTCOME_COLUMNS[outcome]
+        text = OUTCOME_LABELS.get(outcome, (text,))[0]  # the short title of the figures
         ax.set_title(("P: " if kind == "bool" else "mean: ") + text, fontsize=9)
         ax.set_xlabel(first)
         if not numeric:

@@ -47,7 +47,7 @@ from sim.scenario.schema import Scenario
 
 METHODS = ("sobol", "morris")
 #: Outcomes analysed when none are named.
-DEFAULT_OUTCOMES = ("isis_peak", "resurgence", "us_fatalities", "expelled")
+DEFAULT_OUTCOMES = ("isis_peak", "resurgence", "us_fatalities", "exit_demanded")
 #: Quantiles are mapped to EPS..1-EPS before the inverse CDF.
 EPS = 0.001
 #: Morris grid levels.

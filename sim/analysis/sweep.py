@@ -45,8 +45,8 @@ from sim.scenario.schema import Scenario
 
 #: The trade-off the articles state (all minimised): expected US deaths (exposure to militia
 #: attacks, RCD20-02, DB24-01), the chance of an ISIS resurgence (DB24-13, POL20-07) and the
-#: chance of being expelled (DB24-02, DB24-10).
-TRADEOFF_OBJECTIVES = ("us_fatalities.mean", "resurgence.mean", "expelled.mean")
+#: chance that an exit process ends the presence (DB24-02, DB24-10).
+TRADEOFF_OBJECTIVES = ("us_fatalities.mean", "resurgence.mean", "departed.mean")
 
 
 @dataclass

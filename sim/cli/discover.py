@@ -11,7 +11,7 @@ def register(sub):
     p = sub.add_parser("discover")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--outcome", default="resurgence", metavar="CASE",
-                   help="yes/no outcome (resurgence, expelled, ...) or a threshold such as "
+                   help="yes/no outcome (resurgence, departed, ...) or a threshold such as "
                    "'isis_peak>20000' (default: resurgence)")
     p.add_argument("--boxes", type=int, default=1, help="PRIM boxes to find (default 1)")
     p.add_argument("--min-coverage", type=float, default=0.5,

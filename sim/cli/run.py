@@ -19,7 +19,7 @@ from sim.scenario.loading import load_scenario
 
 #: Outcomes printed after a run (all are in ``summary.json``).
 KEY_OUTCOMES = ["resurgence", "months_to_resurgence", "isis_peak", "militia_attacks", "us_fatalities",
-                "expelled", "escalation", "isf_capability_end", "iran_influence_end", "us_troop_months"]
+                "exit_demanded", "departed", "escalation", "isf_capability_end", "iran_influence_end", "us_troop_months"]
 
 
 def register(sub):

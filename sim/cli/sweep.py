@@ -49,7 +49,7 @@ def main(args) -> int:
         shutil.rmtree(cells)
     if not args.quiet:
         cols = list(levers) + ["resurgence.mean", "isis_peak.mean", "militia_attacks.mean",
-                               "us_fatalities.mean", "expelled.mean", "pareto"]
+                               "us_fatalities.mean", "departed.mean", "pareto"]
         prov = result.provenance
         print(f"{scenario.name}: {prov['cells']} cells x {prov['runs_per_cell']:,} runs, "
               f"seed {prov['seed']}, {prov['elapsed_seconds']:.1f} s")

@@ -19,7 +19,7 @@ from sim.model import events, model
 from sim.scenario.library import seeds_dir
 
 CLAIM_ID = re.compile(r"\b(?:POL20|DB24|FP23|RCD20|WP20)-\d{2}\b")
-MECHANISM_ID = re.compile(r"\bM(1[0-2]|[1-9])\b")
+MECHANISM_ID = re.compile(r"\bM(1[0-5]|[1-9])\b")
 
 MECHANISMS = {
     "M1": "ISF capability grows with US training and advising, decays without it",
@@ -34,6 +34,9 @@ MECHANISMS = {
     "M10": "US domestic will erodes with casualties and a passive partner",
     "M11": "Government control over militias and legitimacy",
     "M12": "Exogenous shocks scheduled by the scenario",
+    "M13": "Militia campaigns have momentum and answer each US strike with restraint or defiance",
+    "M14": "Ending the presence is a process: resolution, demand, negotiation, timetable, withdrawal",
+    "M15": "Return by invitation: after an exit Baghdad can ask US forces back when ISIS threatens",
 }
 
 

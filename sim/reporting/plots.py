@@ -31,11 +31,13 @@ from sim.reporting.palette import EVENT_FILL, EVENT_TEXT, INK, PROBABILITY, TROO
 from sim.reporting.palette import scenario_color, scenario_colors  # noqa: E402
 from sim.engine.summary import (  # noqa: E402
     PooledReader, column_histogram, column_is_integral, column_statistics)
+from sim.model.exit import STAGE_NAMES  # noqa: E402
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
 
 #: Trajectory variables drawn as fan charts, after the US troops panel.
-FAN_VARIABLES = ["isis_strength", "isf_capability", "militia_attacks", "us_fatalities",
-                 "withdrawal_pressure", "cooperation", "iran_influence", "us_will"]
+FAN_VARIABLES = ["isis_strength", "isf_capability", "militia_attacks", "militia_campaign",
+                 "us_fatalities", "withdrawal_pressure", "exit_stage", "cooperation",
+                 "iran_influence", "us_will"]
 
 #: Short slide titles and units of the outcome columns (others fall back to their description).
 OUTCOME_LABELS: dict[str, tuple[str, str]] = {
@@ -45,8 +47,15 @@ OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "months_to_resurgence": ("When ISIS resurges", "date"),
     "militia_attacks": ("Militia attacks on US forces, total", "attacks"),
     "us_fatalities": ("US deaths, total", "deaths"),
-    "expelled": ("Iraq demands a US exit", ""),
-    "months_to_expulsion": ("When Iraq demands a US exit", "date"),
+    "exit_demanded": ("Iraq demands a US exit", ""),
+    "months_to_demand": ("When Iraq demands a US exit", "date"),
+    "agreement": ("An exit timetable is agreed", ""),
+    "months_to_agreement": ("When an exit timetable is agreed", "date"),
+    "forced_exit": ("US forces leave without agreement", ""),
+    "departed": ("An exit ends the presence", ""),
+    "months_to_departure": ("When an exit ends the presence", "date"),
+    "reinvited": ("Baghdad invites US forces back", ""),
+    "months_to_return": ("Months from the exit to the return", "months"),
     "parliament_vote": ("Parliament votes to expel US forces", ""),
     "months_to_vote": ("When parliament votes", "date"),
     "escalation": ("Direct US-Iran exchange", ""),
@@ -363,11 +372,16 @@ def _style_fan(ax, var: str, bands) -> None:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    elif var == "exit_stage":  # stages are codes: name them
+        ax.set_ylim(-0.3, 6.3)
+        ax.set_yticks(list(STAGE_NAMES), [STAGE_NAMES[k] for k in STAGE_NAMES], fontsize=7)
+        ax.set_ylabel("stage", fontsize=8)
     elif meta.is_index:
         ax.set_ylim(0.0, 1.0)  # the whole scale: a band near the middle reads as such
     else:
         ax.set_ylim(0, max(float(np.nanmax(highs)) * 1.15, 1.0) if highs.size else 1.0)
-    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    if var != "exit_stage":
+        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     dates = np.concatenate([b["date"].to_numpy() for b in bands])
     if dates.size:
         ax.set_xlim(dates.min(), dates.max())

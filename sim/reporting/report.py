@@ -45,17 +45,21 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: Which mechanisms each lever acts through (assumption: read off the model code, where the
 #: posture sets troops (advising M1, direct CT M2, Syria basing M4, exposure M5, vacuum M9),
-#: retaliation sets strikes (M6) that move pressure (M7) and Iran (M9), and aid enters the
-#: pressure (M7) and ISF support (M1)).
+#: retaliation sets strikes (M6) that move pressure (M7), Iran (M9) and the militias' answers
+#: (M13), aid enters the pressure (M7) and ISF support (M1), the exit response sets the
+#: negotiation and timetable (M14) and the return posture the troops that come back (M15)).
 LEVER_MECHANISMS = {"posture": ["M1", "M2", "M4", "M5", "M9"],
-                    "retaliation": ["M6", "M7", "M9"],
-                    "aid": ["M1", "M7"]}
+                    "retaliation": ["M6", "M7", "M9", "M13"],
+                    "aid": ["M1", "M7"],
+                    "exit_response": ["M14"],
+                    "return_posture": ["M15"]}
 
 #: Which mechanisms each kind of exogenous event acts through (see ``sim.model.events``).
 EVENT_MECHANISMS = {"regional_war": ["M5", "M9", "M12"], "isis_attack_iran": ["M9", "M12"],
                     "high_profile_strike": ["M6", "M7", "M12"],
                     "iran_economic_crisis": ["M9", "M12"], "protest_crackdown": ["M11", "M12"],
-                    "syria_collapse": ["M3", "M4", "M12"]}
+                    "syria_collapse": ["M3", "M4", "M12"],
+                    "exit_demand": ["M12", "M14"], "exit_agreement": ["M12", "M14"]}
 
 # ---------------------------------------------------------------------- small helpers
 def format_outcome(stats: dict, scenario=None) -> str:
@@ -150,7 +154,8 @@ def engaged_mechanisms(comparison) -> dict[str, list[str]]:
     scs = [r.scenario for r in comparison.results]
     out: dict[str, list[str]] = {}
     for lever, mids in LEVER_MECHANISMS.items():
-        values = {getattr(s.levers, lever).model_dump_json() if lever == "posture"
+        values = {getattr(s.levers, lever).model_dump_json()
+                  if lever in ("posture", "return_posture")
                   else getattr(s.levers, lever).value for s in scs}
         if len(values) > 1:
             for m in mids:

@@ -25,7 +25,7 @@ from sim.reporting.plots import OUTCOME_LABELS, date_axis, spans_decades, save_f
 
 #: Outcomes drawn in the report, in reading order (yes/no ones share one panel of bars).
 KEY_OUTCOMES = ["isis_peak", "resurgence", "months_to_resurgence", "militia_attacks",
-                "us_fatalities", "expelled", "months_to_expulsion", "escalation",
+                "us_fatalities", "exit_demanded", "months_to_demand", "departed", "escalation",
                 "will_collapse", "isf_capability_end", "iran_influence_end", "us_troop_months"]
 #: Trajectory variables drawn over time, one panel each.
 FAN_VARIABLES = ["us_troops", "isis_strength", "militia_attacks", "withdrawal_pressure",
@@ -200,7 +200,7 @@ def tradeoff_panels(comparison) -> list[dict]:
         y25, y50, y75 = np.quantile(o["us_fatalities"], [0.25, 0.5, 0.75])
         ax1.errorbar([x50], [y50], xerr=[[x50 - x25], [x75 - x50]], yerr=[[y50 - y25], [y75 - y50]],
                      fmt="o", color=c, ms=7, capsize=3, label=name)
-        px, py = float(o["resurgence"].mean()), float(o["expelled"].mean())
+        px, py = float(o["resurgence"].mean()), float(o["exit_demanded"].mean())
         ax2.scatter([px], [py], s=30 + 300 * troop_months[i] / biggest, color=c, alpha=0.8,
                     edgecolor=INK, label=name)
         alt1.append(f"{name}: peak ISIS {format_number(x50)}, US deaths {format_number(y50)}")

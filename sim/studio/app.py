@@ -104,6 +104,8 @@ def Controls(state: StudioState, set_state):
                   "iran_direct"], value=state.retaliation, on_value=field("retaliation"))
     solara.Select("US aid and engagement", values=["none", "low", "medium", "high"], value=state.aid,
                   on_value=field("aid"))
+    solara.Select("If Baghdad demands an exit, the US will", values=["comply", "negotiate", "stall"],
+                  value=state.exit_response, on_value=field("exit_response"))
     _text("<b>Uncertainties</b> (as calibrated, unless you fix one)")
     pinned = dict(state.pinned)
     for name, (label, low, high) in UNCERTAINTIES.items():

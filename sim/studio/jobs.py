@@ -31,7 +31,7 @@ FANS = ("us_troops", "isis_strength", "militia_attacks", "withdrawal_pressure")
 DISTRIBUTIONS = (("isis_peak", True), ("us_fatalities", False))
 #: Outcomes in the table, in reading order.
 KEY_OUTCOMES = ("resurgence", "months_to_resurgence", "isis_peak", "militia_attacks",
-                "us_fatalities", "expelled", "escalation", "us_troop_months")
+                "us_fatalities", "exit_demanded", "escalation", "us_troop_months")
 #: z of a two-sided 90% interval.
 Z90 = 1.6448536269514722
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 import yaml
 
 from sim.analysis.lever_settings import apply_levers
-from sim.model.levers import Aid, Retaliation
+from sim.model.levers import Aid, ExitResponse, Retaliation
 from sim.model.parameters import PARAMETERS
 from sim.scenario.library import scenarios_dir
 from sim.scenario.loading import load_scenario, scenario_from_dict
@@ -55,6 +55,7 @@ class StudioState:
     residual: int = 900
     retaliation: str = Retaliation.PROPORTIONAL.value
     aid: str = Aid.MEDIUM.value
+    exit_response: str = ExitResponse.NEGOTIATE.value
     pinned: tuple[tuple[str, float], ...] = ()
     runs: int = 10_000
     seed: int = 2024
@@ -76,7 +77,8 @@ class StudioState:
         items = [("base", self.base), ("posture", self.posture), ("troops", self.troops),
                  ("exit_month", self.exit_month), ("exit_months", self.exit_months),
                  ("residual", self.residual), ("retaliation", self.retaliation),
-                 ("aid", self.aid), ("runs", self.runs), ("seed", self.seed)]
+                 ("aid", self.aid), ("exit_response", self.exit_response), ("runs", self.runs),
+                 ("seed", self.seed)]
         items += [(f"pin.{k}", f"{v:g}") for k, v in self.pinned]
         if self.exercise:
             items.append(("exercise", self.exercise))
@@ -117,8 +119,8 @@ class StudioState:
             posture.update({"exit_month": self.exit_month, "posture.months": self.exit_months})
         if self.posture == "kurdistan_residual":
             posture["posture.residual"] = float(self.residual)
-        scenario = apply_levers(base, {**posture, "retaliation": self.retaliation, "aid": self.aid},
-                                source="studio")
+        scenario = apply_levers(base, {**posture, "retaliation": self.retaliation, "aid": self.aid,
+                                       "exit_response": self.exit_response}, source="studio")
         data = scenario.model_dump(mode="python", by_alias=True)
         data["parameters"] = {**data["parameters"], **dict(self.pinned)}
         data["name"] = "studio"
@@ -129,7 +131,8 @@ class StudioState:
         """One line of what the choices are, for the downloaded scenario and the report."""
         pins = "; ".join(f"{UNCERTAINTIES[k][0].lower()} fixed at {v:g}" for k, v in self.pinned)
         return (f"Made in the iraqsim studio from {self.base}: {self.posture.replace('_', ' ')} "
-                f"with {self.troops:,} troops, {self.retaliation} retaliation, {self.aid} aid"
+                f"with {self.troops:,} troops, {self.retaliation} retaliation, {self.aid} aid, "
+                f"{self.exit_response} if Baghdad demands an exit"
                 + (f"; {pins}" if pins else "") + ".")
 
     def scenario_yaml(self) -> str:
@@ -153,6 +156,7 @@ def clean(state: StudioState) -> StudioState:
     choose("posture", state.posture, POSTURES, "hold")
     choose("retaliation", state.retaliation, [r.value for r in Retaliation], "proportional")
     choose("aid", state.aid, [a.value for a in Aid], "medium")
+    choose("exit_response", state.exit_response, [r.value for r in ExitResponse], "negotiate")
     for name, low, high in (("troops", 0, 10_000), ("exit_month", 0, 120), ("exit_months", 1, 60),
                             ("residual", 0, 5_000), ("runs", MIN_RUNS, MAX_RUNS),
                             ("seed", 0, 2**31 - 1), ("exercise", 0, 5)):

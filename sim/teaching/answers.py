@@ -232,7 +232,7 @@ def _ans_vote_and_demand(comp, ex):
     lines = []
     for n in comp.names:
         lines.append(f"- **{n}**: P(parliament votes) {fmt_prob(comp, n, 'parliament_vote')}; "
-                     f"P(exit demanded) {fmt_prob(comp, n, 'expelled')}")
+                     f"P(exit demanded) {fmt_prob(comp, n, 'exit_demanded')}")
     return "\n".join(lines)
 
 
@@ -241,12 +241,12 @@ def _ans_resurgence_if_expelled(comp, ex):
     lines = []
     for n in comp.names:
         o = long[long["scenario"] == n]
-        exp, stay = o[o["expelled"]], o[~o["expelled"]]
+        exp, stay = o[o["exit_demanded"]], o[~o["exit_demanded"]]
         a = f"{exp['resurgence'].mean():.2f} over {len(exp):,} runs" if len(exp) else "no such runs"
         b = f"{stay['resurgence'].mean():.2f} over {len(stay):,} runs" if len(stay) else "no such runs"
-        lines.append(f"- **{n}**: P(resurgence) when expelled {a}; when not expelled {b}")
-    pooled_e = long[long["expelled"]]["resurgence"]
-    pooled_s = long[~long["expelled"]]["resurgence"]
+        lines.append(f"- **{n}**: P(resurgence) when an exit was demanded {a}; when not {b}")
+    pooled_e = long[long["exit_demanded"]]["resurgence"]
+    pooled_s = long[~long["exit_demanded"]]["resurgence"]
     if len(pooled_e) and len(pooled_s):
         word = "higher" if pooled_e.mean() > pooled_s.mean() else "not higher"
         lines.append(f"\nPooled over the doctrines, resurgence is {word} in runs where Baghdad "

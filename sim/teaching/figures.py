@@ -220,7 +220,7 @@ def tradeoff_figure(comparison):
         right = len(names) > 1 and x50 >= far_right  # label the right-most point on its left
         ax1.annotate(name, (x50, y50), textcoords="offset points", xytext=(-8 if right else 6, 6),
                      ha="right" if right else "left", fontsize=8, color=c)
-        px, py = float(o["resurgence"].mean()), float(o["expelled"].mean())
+        px, py = float(o["resurgence"].mean()), float(o["exit_demanded"].mean())
         ax2.scatter([px], [py], s=40 + 400 * troop_months[i] / biggest, color=c, alpha=0.75,
                     edgecolor="k", label=name)
         right = px > 0.7  # label to the left near the right edge, so it is not cut off
