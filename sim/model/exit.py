@@ -89,6 +89,10 @@ class ExitProcess:
         return _kurdistan_kernel(troops, share, self.stage, self.phased, self.platform,
                                  self.phase1_end, float(t))
 
+    def runs_in_talks(self) -> np.ndarray:
+        """The runs in talks (stage 2)."""
+        return _stage_runs_kernel(self.stage, 2.0)
+
     # ---------------------------------------------------------------- starting a timetable
     def start_timetable(self, where: np.ndarray, t: float, troops: np.ndarray, months,
                         platform, phase2_months, residual, stage: int) -> None:
@@ -97,7 +101,10 @@ class ExitProcess:
         ``months`` is the first phase; ``platform`` troops stay ``phase2_months`` more, then
         ``residual``. A forced exit replaces an agreed timetable only if it ends sooner.
         """
-        _start_kernel(where=where, t=float(t), troops=troops, cap=self.troop_cap(t),
+        runs = np.flatnonzero(where)  # a loop over every run would be if-converted and slow
+        if not runs.size:
+            return
+        _start_kernel(runs=runs, t=float(t), troops=troops, cap=self.troop_cap(t),
                       months=months, platform=platform, phase2_months=phase2_months,
                       residual=residual, new_stage=int(stage), stage=self.stage,
                       start=self.start, from_troops=self.from_troops,
@@ -105,14 +112,17 @@ class ExitProcess:
                       resid=self.residual, phased=self.phased,
                       agreement_month=self.agreement_month, forced=self.forced)
 
-    def complete_timetables(self, t: float) -> None:
-        """Runs whose timetable has run out reach stage 5 (their departure month is kept)."""
-        _complete_kernel(self.stage, self.phase2_end, self.departure_month, self.last_departure,
-                         float(t))
+    def complete_timetables(self, t: float) -> np.ndarray:
+        """Runs whose timetable has run out reach stage 5 (their departure month is kept).
+
+        Returns the runs in stage 5 afterwards (those Baghdad may invite back).
+        """
+        return _complete_kernel(self.stage, self.phase2_end, self.departure_month,
+                                self.last_departure, float(t))
 
     def invite_back(self, where: np.ndarray, t: float) -> None:
         """US forces return where Baghdad invited them: the timetable is lifted (stage 6)."""
-        _return_kernel(where=where, t=float(t), stage=self.stage, start=self.start,
+        _return_kernel(runs=np.flatnonzero(where), t=float(t), stage=self.stage, start=self.start,
                        phase1_end=self.phase1_end, phase2_end=self.phase2_end,
                        last_departure=self.last_departure, return_start=self.return_start,
                        months_to_return=self.months_to_return, returned=self.returned)
@@ -130,6 +140,17 @@ class ExitProcess:
             "reinvited": self.returned.copy(),
             "months_to_return": self.months_to_return.copy(),
         }
+
+
+@njit(**COMPILE)
+def _stage_runs_kernel(stage, code):  # pragma: no cover
+    runs = np.empty(stage.size, dtype=np.int64)
+    n = 0
+    for i in range(stage.size):
+        if stage[i] == code:
+            runs[n] = i
+            n += 1
+    return runs[:n]
 
 
 @njit(**COMPILE)
@@ -163,12 +184,11 @@ def _kurdistan_kernel(troops, share, stage, phased, platform, phase1_end, t):  #
 
 
 @njit(**COMPILE)
-def _start_kernel(where, t, troops, cap, months, platform, phase2_months, residual, new_stage,
+def _start_kernel(runs, t, troops, cap, months, platform, phase2_months, residual, new_stage,
                   stage, start, from_troops, phase1_end, phase2_end, plat, resid, phased,
                   agreement_month, forced):  # pragma: no cover
-    for i in range(where.size):
-        if not where[i]:
-            continue
+    for j in range(runs.size):
+        i = runs[j]
         end = t + months[i]
         running = stage[i] == 3 or stage[i] == 4
         if running and new_stage == 4 and end >= phase1_end[i] and plat[i] == 0.0:
@@ -191,19 +211,26 @@ def _start_kernel(where, t, troops, cap, months, platform, phase2_months, residu
 
 @njit(**COMPILE)
 def _complete_kernel(stage, phase2_end, departure_month, last_departure, t):  # pragma: no cover
+    gone = np.empty(stage.size, dtype=np.int64)
+    n_gone = 0
     for i in range(stage.size):
         if (stage[i] == 3 or stage[i] == 4) and t >= phase2_end[i]:
             stage[i] = 5
             last_departure[i] = t
             if np.isnan(departure_month[i]):
                 departure_month[i] = t
+        if stage[i] == 5:
+            gone[n_gone] = i
+            n_gone += 1
+    return gone[:n_gone]
 
 
 @njit(**COMPILE)
-def _return_kernel(where, t, stage, start, phase1_end, phase2_end, last_departure, return_start,
+def _return_kernel(runs, t, stage, start, phase1_end, phase2_end, last_departure, return_start,
                    months_to_return, returned):  # pragma: no cover
-    for i in range(where.size):
-        if where[i] and stage[i] == 5:
+    for j in range(runs.size):
+        i = runs[j]
+        if stage[i] == 5:
             stage[i] = 6
             start[i] = np.inf
             phase1_end[i] = np.inf

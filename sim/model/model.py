@@ -116,7 +116,7 @@ class DrawdownModel(mesa.Model):
         # New streams go at the end: spawned children keep their index, so the older streams
         # (and common random numbers across versions of the model) stay as they were.
         names = (["events", "iran", "us", "iraq", "isis"] + [f"militia:{n}" for n, _ in militias]
-                 + [f"response:{n}" for n, _ in militias] + ["exit"])
+                 + ["responses", "exit"])
         self.streams = dict(zip(names, self.rng.spawn(len(names))))
         self.exit_stream = self.streams["exit"]
         self.exit = ExitProcess(self.n_runs)  # the exit process Baghdad and Washington share
@@ -199,6 +199,20 @@ class DrawdownModel(mesa.Model):
             self._attacks_month = self.month
         return self._attacks_total
 
+    def response_uniforms(self) -> np.ndarray:
+        """One uniform per militia group and run for answering this month's strikes (M13).
+
+        Each 64-bit draw of the ``responses`` stream gives three groups a uniform each, from
+        disjoint 21-bit slices (independent, and a third of the draws of one call per group).
+        Returns an array of shape (groups, runs); its rows are overwritten next call.
+        """
+        groups, n = len(self.militias), self.n_runs
+        if getattr(self, "_responses", None) is None:
+            self._responses = np.empty((groups, n), dtype=np.float32)
+        raws = self.streams["responses"].bit_generator.random_raw((groups + 2) // 3 * n)
+        _split_raw_uniforms(raws.reshape(-1, n), self._responses)
+        return self._responses
+
     def militia_fatalities_total(self) -> np.ndarray:
         """US deaths from militia attacks this month, all groups."""
         return _total(g.fatalities for g in self.militias)
@@ -207,7 +221,7 @@ class DrawdownModel(mesa.Model):
         """The groups' campaigns weighted by their shares of attacks (M13; direction units)."""
         total = np.zeros(self.n_runs)
         for g in self.militias:
-            total += g.share * g.campaign
+            _add_weighted_product(total, g.share, g.campaign, 1.0)
         return total
 
     def militia_strength_mean(self) -> np.ndarray:
@@ -271,8 +285,21 @@ class DrawdownModel(mesa.Model):
 
 
 @njit(**COMPILE)
+def _split_raw_uniforms(raws, out):  # pragma: no cover - compiled
+    """Row ``g`` of ``out``: bits ``21·(g % 3)`` to ``21·(g % 3) + 20`` of raw row ``g // 3``,
+    as a uniform in [0, 1) (exact in float32)."""
+    scale = 1.0 / 2097152.0  # 2**-21
+    for g in range(out.shape[0]):
+        shift = np.uint64(21 * (g % 3))
+        row = raws[g // 3]
+        for i in range(out.shape[1]):
+            out[g, i] = np.float32(((row[i] >> shift) & np.uint64(2097151)) * scale)
+
+
+@njit(**COMPILE)
 def _add_weighted_product(total, weight, a, b):  # pragma: no cover - compiled
-    """``total += weight * a * b`` in one pass (same operations and order as numpy's)."""
+    """``total += weight * a * b`` in one pass (same operations and order as numpy's); ``b`` may
+    be a number."""
     for i in range(total.size):
         total[i] += weight * a[i] * b[i]
 

@@ -81,14 +81,12 @@ TRAJECTORY_VARIABLES: dict[str, Variable] = {
                            "index: 0 = none, 1 = full", 0, 1),
     "iran_strikes": Variable(lambda m: m.us.escalated, "Direct Iranian strikes on US forces",
                              "strikes per month", 0, 1),
-    "militia_campaign": Variable(lambda m: m.militia_campaign_mean(), "Militia campaign",
-                                 "index: 0 = no attacks, 1 = Iran's full push", 0, 3),
     "exit_stage": Variable(lambda m: m.exit.stage, "Exit stage",
                            "stage: 0 present, 1 resolution, 2 negotiating, 3 withdrawing, "
                            "4 forced, 5 exit complete, 6 returned", 0, 6),
     "us_troops_kurdistan": Variable(lambda m: m.us.troops_in_kurdistan(),
                                     "US troops in the Kurdistan Region", "troops", 0, 200_000),
-    "us_troops_federal": Variable(lambda m: m.us.troops - m.us.troops_in_kurdistan(),
+    "us_troops_federal": Variable(lambda m: m.us.troops_in_federal_iraq(),
                                   "US troops in federal Iraq", "troops", 0, 200_000),
 }
 

@@ -17,6 +17,7 @@ class IraqiGovernment(Agent):
         p, n = model.p, model.n_runs
         self.stream = model.streams["iraq"]
         self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
+        self.exit_draws = np.empty(n, dtype=np.float32)  # the exit process's uniform, refilled
         self.isf_capability = per_run(p.init_isf_capability, n)
         self.isf_ct = self.isf_capability.copy()  # recomputed by training before ISIS reads it
         self.withdrawal_pressure = per_run(p.init_withdrawal_pressure, n)
@@ -168,7 +169,9 @@ class IraqiGovernment(Agent):
            exit; afterwards Baghdad may ask US forces back when ISIS threatens (POL20-01).
         """
         m, p = self.model, self.model.p
-        self.negotiate_exit()  # talks opened by a demand this month start next month
+        # one uniform a run for talks or a return; compared with a chance, so single precision
+        u_exit = m.exit_stream.random(out=self.exit_draws, dtype=np.float32)
+        self.negotiate_exit(u_exit, m.exit.runs_in_talks())  # talks opened by a demand this month start next month
         u_vote, u_demand = self.stream.random(out=self.draws)
         # chances are 1 - exp(-hazard); expm1 stays in numpy (its SIMD bits, see sim.model.kernels)
         no_vote = self._vote_hazard_kernel(self.withdrawal_pressure, p.iraq_vote_threshold,
@@ -185,10 +188,10 @@ class IraqiGovernment(Agent):
                             demand_month=m.exit.demand_month, troops=m.us.troops,
                             u_demand=u_demand, minus_chance=no_demand, imposed=imposed,
                             t=float(m.month))
-        m.exit.complete_timetables(m.month)
-        self.invite_back()
+        gone = m.exit.complete_timetables(m.month)
+        self.invite_back(u_exit, gone)
 
-    def negotiate_exit(self):
+    def negotiate_exit(self, u: np.ndarray, talks: np.ndarray):
         """M14: an open negotiation ends in agreement, is shelved, or breaks down.
 
         * **Agreement** comes at a monthly hazard of one over ``exit.negotiation_months``
@@ -204,31 +207,36 @@ class IraqiGovernment(Agent):
         * **Stalling** by the US adds pressure each month the demand stays open (DB24-11).
 
         An ``exit_agreement`` event imposes a timetable (e.g. the 2008 agreement behind 2011).
+        ``u`` is this month's uniform of the exit process, one per run; ``talks`` the runs in
+        stage 2.
         """
         m, p = self.model, self.model.p
         exit, t = m.exit, m.month
         response = m.exit_response
-        speed = {"comply": p.exit_comply_speedup, "negotiate": 1.0,
-                 "stall": 1.0 / p.exit_stall_slowdown}[response.value]
-        u = m.exit_stream.random((3, m.n_runs))
-        hazards = self._negotiation_kernel(
-            stage=exit.stage, pressure=self.withdrawal_pressure, salience=self.threat_salience,
-            coercion=m.militia_coercion(), speed=speed, months=p.exit_negotiation_months,
-            abandon=p.exit_abandon_hazard, pm_preference=p.iraq_pm_private_preference,
-            demand_threshold=p.iraq_demand_threshold, forced_threshold=p.exit_forced_threshold,
-            forced=p.exit_forced_hazard, stall=response.value == "stall",
-            stall_pressure=p.exit_stall_pressure)
-        np.expm1(hazards, out=hazards)  # minus the chances
-        agree, shelve, order = self._negotiation_outcome_kernel(exit.stage, self.voted, u,
-                                                                hazards)
+        agree = order = None
+        if talks.size:
+            speed = {"comply": p.exit_comply_speedup, "negotiate": 1.0,
+                     "stall": 1.0 / p.exit_stall_slowdown}[response.value]
+            hazards = self._negotiation_kernel(
+                talks=talks, pressure=self.withdrawal_pressure, salience=self.threat_salience,
+                coercion=m.militia_coercion(), speed=speed, months=p.exit_negotiation_months,
+                abandon=p.exit_abandon_hazard, pm_preference=p.iraq_pm_private_preference,
+                demand_threshold=p.iraq_demand_threshold,
+                forced_threshold=p.exit_forced_threshold, forced=p.exit_forced_hazard,
+                stall=response.value == "stall", stall_pressure=p.exit_stall_pressure)
+            np.expm1(hazards, out=hazards)  # minus the chances
+            agree, order = self._negotiation_outcome_kernel(talks, exit.stage, self.voted, u,
+                                                            hazards)
         months = m.events.agreement_months[t]
         if months > 0:  # an imposed agreement, where no timetable runs yet
-            agree |= (exit.stage != 3) & (exit.stage != 4) & (exit.stage != 5)
-            exit.start_timetable(agree, t, m.us.troops, months,
+            imposed = (exit.stage != 3) & (exit.stage != 4) & (exit.stage != 5)
+            if agree is not None:
+                imposed |= agree
+            exit.start_timetable(imposed, t, m.us.troops, months,
                                  m.events.agreement_platform[t],
                                  m.events.agreement_phase2_months[t],
                                  m.events.agreement_residual[t], stage=3)
-        elif agree.any():
+        elif agree is not None and agree.any():
             if response.value == "comply":
                 exit.start_timetable(agree, t, m.us.troops, p.exit_comply_months, 0.0, 0.0, 0.0,
                                      stage=3)
@@ -236,71 +244,77 @@ class IraqiGovernment(Agent):
                 exit.start_timetable(agree, t, m.us.troops, p.exit_phase1_months,
                                      p.exit_kurdistan_troops, p.exit_phase2_months,
                                      p.exit_residual_troops, stage=3)
-        if order.any():
+        if order is not None and order.any():
             exit.start_timetable(order, t, m.us.troops, p.us_forced_exit_months, 0.0, 0.0, 0.0,
                                  stage=4)
 
     @kernel
-    def _negotiation_kernel(stage, pressure, salience, coercion, speed, months, abandon,
+    def _negotiation_kernel(talks, pressure, salience, coercion, speed, months, abandon,
                             pm_preference, demand_threshold, forced_threshold, forced, stall,
                             stall_pressure):  # pragma: no cover
-        """Minus the monthly hazards of agreement, shelving and breakdown (rows), for ``expm1``;
-        adds the pressure of stalling."""
-        out = np.zeros((3, stage.size))
-        for i in range(stage.size):
-            if stage[i] != 2:
-                continue
+        """Minus the monthly hazards of agreement, shelving and breakdown (rows) in the runs
+        ``talks``, for ``expm1``; adds the pressure of stalling."""
+        out = np.empty((3, talks.size))
+        for j in range(talks.size):
+            i = talks[j]
             if stall:
                 pressure[i] = min(pressure[i] + stall_pressure[i], 1.0)
-            out[0, i] = -speed / months[i]
+            out[0, j] = -speed / months[i]
             eased = max(1.0 - pressure[i] / demand_threshold[i] + salience[i], 0.0)
-            out[1, i] = -abandon[i] * pm_preference[i] * eased
+            out[1, j] = -abandon[i] * pm_preference[i] * eased
             extreme = max(pressure[i] - forced_threshold[i], 0.0)
-            out[2, i] = -forced[i] * extreme * (1.0 + min(coercion[i], 1.0))
+            out[2, j] = -forced[i] * extreme * (1.0 + min(coercion[i], 1.0))
         return out
 
     @kernel
-    def _negotiation_outcome_kernel(stage, voted, u, minus_chances):  # pragma: no cover
+    def _negotiation_outcome_kernel(talks, stage, voted, u, minus_chances):  # pragma: no cover
         """Where talks end this month: agreed, shelved (back to the resolution or no process)
-        or broken down (an order to leave); at most one per run, in that order."""
+        or broken down (an order to leave). Competing outcomes from one uniform: agreement with
+        its chance, else shelving with its chance, else breakdown with its chance."""
         n = stage.size
         agree = np.zeros(n, dtype=np.bool_)
-        shelve = np.zeros(n, dtype=np.bool_)
         order = np.zeros(n, dtype=np.bool_)
-        for i in range(n):
-            if stage[i] != 2:
-                continue
-            if u[0, i] < -minus_chances[0, i]:
+        for j in range(talks.size):
+            i = talks[j]
+            p_agree, p_shelve, p_order = (-minus_chances[0, j], -minus_chances[1, j],
+                                          -minus_chances[2, j])
+            shelve_to = p_agree + (1.0 - p_agree) * p_shelve
+            if u[i] < p_agree:
                 agree[i] = True
-            elif u[1, i] < -minus_chances[1, i]:
-                shelve[i] = True
+            elif u[i] < shelve_to:
                 stage[i] = 1.0 if voted[i] else 0.0
-            elif u[2, i] < -minus_chances[2, i]:
+            elif u[i] < shelve_to + (1.0 - p_agree) * (1.0 - p_shelve) * p_order:
                 order[i] = True
-        return agree, shelve, order
+        return agree, order
 
-    def invite_back(self):
+    def invite_back(self, u: np.ndarray, gone: np.ndarray):
         """M15: after an exit, Baghdad asks US forces back when ISIS threatens (POL20-01, 2014).
 
         The monthly hazard grows with the ISIS threat's salience above ``exit.reinvite_salience``;
-        US forces then come back under ``levers.return_posture``.
+        US forces then come back under ``levers.return_posture``. ``u`` is this month's uniform
+        of the exit process (a run in stage 5 has not used it for talks); ``gone`` the runs in
+        stage 5.
         """
         m, p = self.model, self.model.p
         exit = m.exit
-        u = m.exit_stream.random(m.n_runs)
-        invite = self._invite_kernel(exit.stage, self.threat_salience, u,
-                                     p.exit_reinvite_salience, p.exit_reinvite_hazard)
+        if not gone.size:
+            return
+        minus_hazard = self._invite_hazard_kernel(gone, self.threat_salience,
+                                                  p.exit_reinvite_salience, p.exit_reinvite_hazard)
+        np.expm1(minus_hazard, out=minus_hazard)  # minus the chances
+        invite = np.zeros(m.n_runs, dtype=bool)
+        invite[gone] = u[gone] < -minus_hazard
         if invite.any():
             exit.invite_back(invite, m.month)
 
     @kernel
-    def _invite_kernel(stage, salience, u, threshold, hazard):  # pragma: no cover
-        invite = np.zeros(stage.size, dtype=np.bool_)
-        for i in range(stage.size):
-            if stage[i] == 5:
-                h = hazard[i] * max(salience[i] - threshold[i], 0.0)
-                invite[i] = u[i] < -np.expm1(-h)
-        return invite
+    def _invite_hazard_kernel(gone, salience, threshold, hazard):  # pragma: no cover
+        """Minus the monthly hazard of an invitation in the runs ``gone`` (for ``expm1``)."""
+        out = np.empty(gone.size)
+        for j in range(gone.size):
+            i = gone[j]
+            out[j] = -hazard[i] * max(salience[i] - threshold[i], 0.0)
+        return out
 
     @kernel
     def _vote_hazard_kernel(pressure, threshold, hazard):  # pragma: no cover

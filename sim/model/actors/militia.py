@@ -23,7 +23,6 @@ class Militia(Agent):
         self.name = name
         self.share = share
         self.stream = model.streams[f"militia:{name}"]
-        self.response_stream = model.streams[f"response:{name}"]
         self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
         self.strength = np.ones(n)
         self.cohesion = np.ones(n)
@@ -67,17 +66,17 @@ class Militia(Agent):
             campaign[i] = c
             restraint[i] *= memory[i]
 
-    def answer_strike(self, struck: np.ndarray, strong: np.ndarray):
+    def answer_strike(self, struck: np.ndarray, strong: np.ndarray, u: np.ndarray):
         """M13: answer a US strike with restraint or defiance (DB24-04 against DB24-05).
 
         Restraint — Iran reins the group in — is likelier after a strong strike (a leader
         killed, or Iran itself hit: ``strong``), the more Iran fears war (US deterrence,
         DB24-04) and the harder sanctions bite (WP20-07, RCD20-08). It halts most of the
         campaign at once. Otherwise the group reads the strike as impunity and hardens
-        (DB24-05): its campaign gets a push.
+        (DB24-05): its campaign gets a push. ``u`` is the group's uniform this month, one per
+        run (``DrawdownModel.response_uniforms``).
         """
         m, p = self.model, self.model.p
-        u = self.response_stream.random(m.n_runs)
         self._response_kernel(
             restrained=self.restrained, campaign=self.campaign, momentum=self.momentum,
             restraint=self.restraint, struck=struck, strong=strong, u=u,

@@ -19,6 +19,8 @@ class UnitedStates(Agent):
         self.stream = model.streams["us"]
         self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
         self.chosen_troops = np.full(n, float(model.posture.initial_troops()))
+        # the return posture's troops by month since a return (M15), looked up each month
+        self.return_path = model.return_posture.troops_since(np.arange(model.horizon + 1))
         self.troops = self.chosen_troops.copy()
         self.ct_capacity = np.zeros(n)
         self.syria_capacity = np.zeros(n)
@@ -52,17 +54,34 @@ class UnitedStates(Agent):
         exit = m.exit
         self.chosen_troops = m.posture.chosen_troops(m.month, self.chosen_troops, m)
         if exit.returned.any():
-            back = np.flatnonzero(exit.returned)
-            self.chosen_troops[back] = m.return_posture.troops_since(
-                m.month - exit.return_start[back])
+            self._return_kernel(self.chosen_troops, exit.returned, exit.return_start,
+                                self.return_path, float(m.month))
         np.minimum(self.chosen_troops, exit.troop_cap(m.month), out=self.troops)
+
+    @kernel
+    def _return_kernel(chosen, returned, return_start, path, t):  # pragma: no cover
+        """Where US forces came back, the return posture's troops for the months since."""
+        for i in range(chosen.size):
+            if returned[i]:
+                chosen[i] = path[int(t - return_start[i])]
 
     def troops_in_kurdistan(self) -> np.ndarray:
         """US troops in the Kurdistan Region this month (the rest are in federal Iraq).
 
         The usual share (``us.kurdistan_share``), all of them once a ``kurdistan_residual``
         posture has drawn down, or the platform of a phased exit once federal Iraq is left.
+        Computed once a month (the bookkeeping reads it twice); the caller must not write to it.
         """
+        m = self.model
+        if getattr(self, "_kurdistan_month", -1) != m.month:
+            self._kurdistan, self._kurdistan_month = self._troops_in_kurdistan(), m.month
+        return self._kurdistan
+
+    def troops_in_federal_iraq(self) -> np.ndarray:
+        """US troops in federal Iraq this month (outside the Kurdistan Region)."""
+        return self.troops - self.troops_in_kurdistan()
+
+    def _troops_in_kurdistan(self) -> np.ndarray:
         m = self.model
         posture = m.posture
         share = m.p.us_kurdistan_share
@@ -144,8 +163,8 @@ class UnitedStates(Agent):
         strong = self.strike_leadership | self.strike_iran
         struck = strong | self.strike_proportional
         if struck.any():  # M13: each group answers with restraint or defiance
-            for group in m.militias:
-                group.answer_strike(struck, strong)
+            for group, u in zip(m.militias, m.response_uniforms()):
+                group.answer_strike(struck, strong, u)
 
         if self._escalation_kernel(
             escalated=self.escalated, fatalities=self.fatalities, leadership=self.strike_leadership,
