@@ -4,6 +4,7 @@ Run from the repository root::
 
     python docs/make_validation_numbers.py              # forward tables (~20 s)
     python docs/make_validation_numbers.py --backtest   # and the backtest narrative (~2 min more)
+    python docs/make_validation_numbers.py --scores     # and the out-of-sample scores
 
 The backtest *table* itself is written by ``iraqsim backtest --runs 5000``
 (``results/backtest/backtest.md``); this script prints what the page says about the runs around
@@ -148,6 +149,28 @@ def backtest_narrative() -> None:
               f"{attacks3[lab3.index('2024-03')]:.0f}")
 
 
+def scores_table() -> None:
+    """The out-of-sample scores of docs/validation.md: the backtest's scores.csv, summarised."""
+    from sim.validation.backtest import backtest
+    from sim.validation.outofsample import scores
+    from sim.validation.scoring import summarise
+    bt = backtest(runs=5000, progress=False)
+    table = scores(bt)
+    summary = summarise(table)
+    print("| episode | targets | forecaster | targets | Brier | log score | CRPS skill vs persistence "
+          "| 50% band covers | 90% band covers |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for _, r in summary.iterrows():
+        skill = "" if np.isnan(r["crps_skill"]) else f"{r['crps_skill']:.2f}"
+        print(f"| {r['episode']} | {r['role']} | {r['forecaster']} | {r['targets']} "
+              f"| {r['brier']:.3f} | {r['log_score']:.2f} | {skill} | {r['in_50']:.0%} "
+              f"| {r['in_90']:.0%} |")
+    print()
+    wide = table.pivot(index="target", columns="forecaster", values="p_range")
+    print("per target, the probability each forecaster gave the observed range:")
+    print(wide.round(3).to_string())
+
+
 def main(argv: list[str]) -> int:
     forward_table()
     print()
@@ -155,6 +178,9 @@ def main(argv: list[str]) -> int:
     if "--backtest" in argv:
         print()
         backtest_narrative()
+    if "--scores" in argv:
+        print()
+        scores_table()
     return 0
 
 

@@ -1,4 +1,5 @@
-"""``iraqsim backtest``: replay the history episodes and check every target from the articles."""
+"""``iraqsim backtest``: replay the history episodes, check every target, and score the model
+out of sample against naive baselines (``sim.validation.outofsample``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from sim.cli.common import UserError, check_runs, check_writable
 from sim.engine.io import replace_dir, temp_sibling
 from sim.validation.backtest import backtest, load_targets, plot_backtest
+from sim.validation.outofsample import scores
+from sim.validation.scoring import summarise
 
 
 def register(sub):
@@ -15,8 +18,9 @@ def register(sub):
     p.add_argument("--runs", type=int, default=5000, help="replicas per episode (default 5000)")
     p.add_argument("--seed", type=int, help="seed for every episode (default: each episode's own)")
     p.add_argument("--out", default="results/backtest",
-                   help="output folder for backtest.png, backtest.csv, backtest.md and "
-                        "series.parquet (the curves) (default results/backtest)")
+                   help="output folder for backtest.png, backtest.csv, backtest.md, "
+                        "series.parquet (the curves) and scores.csv (proper scores against "
+                        "baselines) (default results/backtest)")
     p.add_argument("--targets", help="targets file (default: seeds/targets.yaml)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.set_defaults(func=main)
@@ -37,6 +41,8 @@ def main(args) -> int:
         plot_backtest(bt, tmp / "backtest.png")
         bt.table().to_csv(tmp / "backtest.csv", index=False)
         bt.series().to_parquet(tmp / "series.parquet", index=False)
+        score_rows = scores(bt)
+        score_rows.to_csv(tmp / "scores.csv", index=False)
         (tmp / "backtest.md").write_text(bt.markdown() + "\n", encoding="utf-8")
         replace_dir(tmp, out)
     except BaseException:
@@ -47,8 +53,12 @@ def main(args) -> int:
         with_width = table.to_string(index=False, max_colwidth=58)
         print(f"backtest: {args.runs:,} runs per episode")
         print(with_width)
+        print("\nproper scores, mean per episode and target group (lower Brier and log score is "
+              "better; CRPS skill > 0 beats persistence; in_50/in_90: share of targets the 50%/90% "
+              "band covers):")
+        print(summarise(score_rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print(summary_line(bt) + f"; wrote {out}/ (backtest.png, backtest.csv, backtest.md, "
-              "series.parquet)")
+              "series.parquet, scores.csv)")
     return 0  # the backtest reports; it does not judge
 
 

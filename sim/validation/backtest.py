@@ -197,6 +197,9 @@ def evaluate_target(target: Target, runs: EpisodeRuns) -> TargetResult:
             good = share >= need
             parts.append(f"{share:.0%} of runs in range (need {need:.0%})")
         ok &= good
+    if "inside" not in [check_kind(c) for c in target.checks] and not (lo <= p95 and hi >= p05):
+        ok = False  # whatever its tests, a target outside the 90% band does not hold
+        parts.append("observed outside 90% interval")
     return TargetResult(
         target=target, status="holds" if ok else "fails", low=lo, high=hi, median=med, p05=p05,
         p95=p95, share=share, detail="; ".join(parts))
