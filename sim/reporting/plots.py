@@ -393,7 +393,7 @@ def plot_trajectories(results, path) -> Path:
     """Fan charts of the trajectories, with US troop levels on top and events shaded.
 
     Each panel shows the median and the bands holding 50% and 90% of runs, month by month, on
-    calendar dates. The top panel is the US troop level (the lever, after any forced exit).
+    calendar dates. The top panel is the US troop level (the lever, capped by any exit timetable).
 
     Args:
         results: A ``sim.engine.Results``.
@@ -407,7 +407,7 @@ def plot_trajectories(results, path) -> Path:
         troops = results.band("us_troops").reset_index()
         _fan(top, troops, TROOPS)
         _style_fan(top, "us_troops", [troops])
-        top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
+        top.set_title("US troops in Iraq (the chosen posture, capped by any exit timetable)")
         _shade_events(top, scenario, label=True)
         top.legend(loc="lower right", ncol=3, fontsize=8)
         for ax, var in zip(axes, variables):
@@ -517,7 +517,7 @@ def plot_comparison_trajectories(comparison, path) -> Path:
         for band, nm, c in zip(bands, names, colors):
             _fan(top, band, c, label=nm, outer=False)
         _style_fan(top, "us_troops", bands)
-        top.set_title("US troops in Iraq (the chosen posture, after any forced exit)")
+        top.set_title("US troops in Iraq (the chosen posture, capped by any exit timetable)")
         top.legend(loc="lower right", ncol=min(len(names), 4), fontsize=8)
         for ax, var in zip(axes, variables):
             bands = [r.band(var).reset_index() for r in results]
