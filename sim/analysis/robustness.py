@@ -40,6 +40,13 @@ OUTCOME_DIRECTIONS: dict[str, str] = {
     "us_fatalities": "min",
     "exit_demanded": "min",
     "months_to_demand": "info",
+    "agreement": "info",
+    "months_to_agreement": "info",
+    "forced_exit": "min",
+    "departed": "min",  # an exit process ended the presence before the US chose to
+    "months_to_departure": "info",
+    "reinvited": "info",
+    "months_to_return": "info",
     "parliament_vote": "min",
     "months_to_vote": "info",
     "escalation": "min",
