@@ -83,11 +83,10 @@ class ExitProcess:
                            phase1_end=self.phase1_end, phase2_end=self.phase2_end,
                            platform=self.platform, residual=self.residual, t=float(t))
 
-    def kurdistan_troops(self, troops: np.ndarray, share, t: float) -> np.ndarray:
+    def kurdistan_troops(self, troops: np.ndarray, share) -> np.ndarray:
         """US troops in the Kurdistan Region: the usual share, or the platform once a phased
         timetable has left federal Iraq (troops above the platform are still federal)."""
-        return _kurdistan_kernel(troops, share, self.stage, self.phased, self.platform,
-                                 self.phase1_end, float(t))
+        return _kurdistan_kernel(troops, share, self.stage, self.phased, self.platform)
 
     def runs_in_talks(self) -> np.ndarray:
         """The runs in talks (stage 2)."""
@@ -173,7 +172,7 @@ def _cap_kernel(start, from_troops, phase1_end, phase2_end, platform, residual,
 
 
 @njit(**COMPILE)
-def _kurdistan_kernel(troops, share, stage, phased, platform, phase1_end, t):  # pragma: no cover
+def _kurdistan_kernel(troops, share, stage, phased, platform):  # pragma: no cover
     out = np.empty(troops.size)
     for i in range(out.size):
         if phased[i] and (stage[i] == 3 or stage[i] == 5):

@@ -19,6 +19,7 @@ class UnitedStates(Agent):
         self.stream = model.streams["us"]
         self.draws = np.empty((2, n))  # this month's uniforms, refilled in place
         self.chosen_troops = np.full(n, float(model.posture.initial_troops()))
+        self._kurdistan, self._kurdistan_month = None, -1  # troops in Kurdistan, once a month
         # the return posture's troops by month since a return (M15), looked up each month
         self.return_path = model.return_posture.troops_since(np.arange(model.horizon + 1))
         self.troops = self.chosen_troops.copy()
@@ -73,7 +74,7 @@ class UnitedStates(Agent):
         Computed once a month (the bookkeeping reads it twice); the caller must not write to it.
         """
         m = self.model
-        if getattr(self, "_kurdistan_month", -1) != m.month:
+        if self._kurdistan_month != m.month:
             self._kurdistan, self._kurdistan_month = self._troops_in_kurdistan(), m.month
         return self._kurdistan
 
@@ -87,7 +88,7 @@ class UnitedStates(Agent):
         share = m.p.us_kurdistan_share
         if posture.kind == "kurdistan_residual" and m.month >= posture.start_month + posture.months:
             share = 1.0
-        return m.exit.kurdistan_troops(self.troops, share, m.month)
+        return m.exit.kurdistan_troops(self.troops, share)
 
     def _update_capacities(self):
         """M2/M4: direct CT capacity and Syria-operations capacity from troops in Iraq.
