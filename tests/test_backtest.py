@@ -11,7 +11,7 @@ import yaml
 
 from sim import cli
 from sim.validation.backtest import EpisodeRuns, backtest, evaluate_target, load_episode, month_label
-from sim.validation.targets import EPISODES, Quantity, load_targets
+from sim.validation.targets import CONTINUOUS, HISTORIES, Quantity, load_targets
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
 from sim.scenario.library import seeds_dir
 from sim.scenario import ScenarioError
@@ -43,7 +43,9 @@ def test_every_target_in_the_targets_file_is_evaluated_by_backtest(bt):
 
 def test_every_target_names_its_scenario_quantity_and_observation():
     for t in load_targets():
-        assert t.scenario in EPISODES and t.observed, t.id
+        assert t.scenario in HISTORIES and t.observed, t.id
+        if t.scenario == CONTINUOUS:
+            assert t.abc is False, f"{t.id}: the continuous history is for validation only"
         if t.kind == "model":
             assert t.quantity is not None, t.id
             if "qualitative" in t.observed:
@@ -51,10 +53,10 @@ def test_every_target_names_its_scenario_quantity_and_observation():
 
 
 def test_history_scenarios_load_and_cover_their_targets_dates():
-    for name in EPISODES:
+    for name in HISTORIES:
         sc = load_episode(name)
         assert sc.name == name
-    runs = {name: _empty_runs(load_episode(name)) for name in EPISODES}
+    runs = {name: _empty_runs(load_episode(name)) for name in HISTORIES}
     for t in load_targets():
         if t.kind == "model":
             t.quantity.values(runs[t.scenario])  # raises if a month is outside the episode
@@ -105,10 +107,10 @@ def test_quantities_reduce_trajectories_as_documented():
 
 @pytest.mark.parametrize("spec, message", [
     ({"variable": "isis_fighters", "at": "2020-01"}, "unknown trajectory variable"),
-    ({"variable": "isis_strength"}, "exactly one of"),
-    ({"variable": "isis_strength", "at": "2020-01", "sum": "2020-01"}, "exactly one of"),
+    ({"variable": "isis_fighters_iraq"}, "exactly one of"),
+    ({"variable": "isis_fighters_iraq", "at": "2020-01", "sum": "2020-01"}, "exactly one of"),
     ({"outcome": "escalation", "months_from": "2020-01"}, "month columns"),
-    ({"variable": "isis_strength", "at": "January"}, "pattern"),
+    ({"variable": "isis_fighters_iraq", "at": "January"}, "pattern"),
 ])
 def test_bad_quantities_are_rejected(spec, message):
     with pytest.raises(ValueError, match=message):
@@ -123,14 +125,14 @@ def test_a_malformed_targets_file_is_a_one_line_error_naming_the_key(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_targets(bad)
     text = str(err.value)
-    assert str(bad) in text and raw["targets"][4]["id"] in text and "isis_strength" in text
+    assert str(bad) in text and raw["targets"][4]["id"] in text and "isis_fighters_iraq" in text
     assert "\n" not in text
 
 
 # ----------------------------------------------------------------------------- the acceptance
 def test_isis_surges_after_2011_peaks_after_2014_and_is_low_by_2017(bt):
     sc = bt.episodes["iraq_2011"].scenario
-    isis = _median_path(bt, "iraq_2011", "isis_strength")
+    isis = _median_path(bt, "iraq_2011", "isis_fighters_iraq")
     at = {month_label(sc, i): v for i, v in enumerate(isis)}
     before = np.mean([at[f"2011-{m:02d}"] for m in range(1, 13)])
     assert at["2013-12"] >= 3 * before, "several-fold rise after the withdrawal"
@@ -168,12 +170,13 @@ def test_backtest_command_prints_the_table_writes_the_figure_and_exits_0(tmp_pat
     for t in load_targets():
         assert t.id in text
     assert (out / "backtest.png").stat().st_size > 10_000
+    assert (out / "history.png").stat().st_size > 10_000
     assert len((out / "backtest.csv").read_text().splitlines()) == len(load_targets()) + 1
     # the curves as data: one row per episode, month and variable, quantiles in order
     series = pd.read_parquet(out / "series.parquet")
     assert list(series.columns) == ["episode", "month", "date", "variable", "p05", "p25", "p50",
                                     "p75", "p95", "mean"]
-    assert set(series["episode"]) == set(EPISODES)
+    assert set(series["episode"]) == set(HISTORIES)
     assert set(series["variable"]) == set(TRAJECTORY_VARIABLES)
     assert (series[["p05", "p25", "p50", "p75", "p95"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
     troops = series[(series["episode"] == "iraq_2011") & (series["variable"] == "us_troops")]

@@ -8,14 +8,15 @@ import pytest
 import yaml
 
 from sim import cli
-from sim.validation.backtest import EPISODES, history_dir
+from sim.validation.backtest import history_dir
+from sim.validation.targets import EPISODES
 from sim.validation.calibrate import (PRIORS, abc_targets, calibrate, check_priors, plot_calibration,
                            read_posterior_metadata, sample_prior)
 from sim.engine import BLOCK_SIZE
 from sim.model.parameters import PARAMETERS
 from sim.scenario.library import scenarios_dir, seeds_dir
 
-DRAWS = 6 * BLOCK_SIZE  # ~5 draws accepted at the shipped acceptance rate (~1 in 9,000)
+DRAWS = 15 * BLOCK_SIZE  # ~3 draws accepted at the shipped acceptance rate (~1 in 55,000)
 
 
 @pytest.fixture(scope="module")

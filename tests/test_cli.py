@@ -27,7 +27,7 @@ from sim.scenario import load_scenario
 
 LIBRARY = scenarios_dir()
 BASELINE = LIBRARY / "baseline.yaml"
-QUANTILE_VARIABLES = ["us_troops", "isf_capability", "isis_strength", "militia_attacks",
+QUANTILE_VARIABLES = ["us_troops", "isf_capability", "isis_fighters_iraq", "militia_attacks",
                       "withdrawal_pressure", "iran_influence", "cooperation"]
 CONTRACT = ["outcomes.parquet", "quantiles.parquet", "summary.json", "scenario.resolved.yaml",
             "plots/outcomes.png", "plots/trajectories.png"]

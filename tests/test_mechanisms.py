@@ -42,7 +42,7 @@ def test_m2_over_the_horizon_strike_capacity_lowers_isis():
     sc = scenario(levers=levers(oth))
     none = simulate(sc, params={"us.over_the_horizon_fraction": 0.0})
     some = simulate(sc, params={"us.over_the_horizon_fraction": 0.6})
-    assert some.mean("isis_strength") < none.mean("isis_strength")
+    assert some.mean("isis_fighters_iraq") < none.mean("isis_fighters_iraq")
 
 
 def test_m2_pmf_fighting_adds_pressure():
@@ -97,7 +97,7 @@ def test_m4_syria_reservoir_grows_when_iraq_is_lost():
     """M4 (POL20-03): no Iraq, no Syria: the Syrian reservoir grows after a full exit."""
     stay = simulate(scenario(levers=levers(HOLD)))
     leave = simulate(scenario(levers=levers(EXIT)))
-    assert leave.mean("isis_syria", slice(-1, None)) > stay.mean("isis_syria", slice(-1, None))
+    assert leave.mean("isis_fighters_syria", slice(-1, None)) > stay.mean("isis_fighters_syria", slice(-1, None))
 
 
 # ----------------------------------------------------------------------------- M5
@@ -310,7 +310,7 @@ def test_m12_syria_collapse_swells_the_reservoir_and_the_flow_into_iraq():
     """M12/M4 (FP23-06): chaos in Syria lets ISIS spread into Iraq (2014)."""
     calm = simulate(scenario())
     chaos = simulate(scenario(events=[{"kind": "syria_collapse", "month": 1, "months": 24}]))
-    assert chaos.mean("isis_syria") > calm.mean("isis_syria")
+    assert chaos.mean("isis_fighters_syria") > calm.mean("isis_fighters_syria")
     assert chaos.outcomes["isis_peak"].mean() > calm.outcomes["isis_peak"].mean()
 
 

@@ -70,7 +70,7 @@ def test_baseline_state_stays_within_bounds(baseline_10k):
     for var in UNIT_INTERVAL:
         band = q[q["variable"] == var]
         assert band["p05"].min() >= 0 and band["p95"].max() <= 1, var
-    for var in ["us_troops", "isis_strength", "isis_syria", "militia_attacks", "us_fatalities"]:
+    for var in ["us_troops", "isis_fighters_iraq", "isis_fighters_syria", "militia_attacks", "us_fatalities"]:
         assert q[q["variable"] == var]["p05"].min() >= 0, var
     df = baseline_10k.outcomes
     assert df["isf_capability_end"].between(0, 1).all()
@@ -82,7 +82,7 @@ def test_baseline_state_stays_within_bounds(baseline_10k):
 def test_quantile_table_contract(baseline_10k):
     q = baseline_10k.quantiles
     assert {"month", "date", "variable", "p05", "p25", "p50", "p75", "p95", "mean"} <= set(q.columns)
-    for var in ["us_troops", "isf_capability", "isis_strength", "militia_attacks",
+    for var in ["us_troops", "isf_capability", "isis_fighters_iraq", "militia_attacks",
                 "withdrawal_pressure", "iran_influence", "cooperation"]:
         band = q[q["variable"] == var]
         assert len(band) == 60, var
@@ -94,7 +94,7 @@ def test_quantile_table_contract(baseline_10k):
 
 def test_quantiles_match_the_outcome_table(baseline_10k):
     # the last month's ISIS band must agree with the isis_end column of the same runs
-    q = baseline_10k.band("isis_strength").iloc[-1]
+    q = baseline_10k.band("isis_fighters_iraq").iloc[-1]
     ends = baseline_10k.outcomes["isis_end"].to_numpy()
     assert q["p50"] == pytest.approx(np.median(ends), rel=1e-5)
     assert q["mean"] == pytest.approx(ends.mean(), rel=1e-5)
@@ -181,12 +181,12 @@ def test_single_replica_model_works_with_mesa_batch_run():
                          max_steps=100, display_progress=False, **seeding)
     out = batch()
     assert len(out) == 2
-    assert [row["isis_strength"] for row in batch()] == [row["isis_strength"] for row in out]  # seeded
-    assert {"us_troops", "isis_strength"} <= set(out[0])
+    assert [row["isis_fighters_iraq"] for row in batch()] == [row["isis_fighters_iraq"] for row in out]  # seeded
+    assert {"us_troops", "isis_fighters_iraq"} <= set(out[0])
     # the model stops at month 59 (59 steps); mesa 3.3's batch_run reports the last step
     # index (58), mesa 3.5's the number of steps (59)
     assert out[0]["Step"] in (58, 59)
-    assert out[0]["isis_strength"] != out[1]["isis_strength"]
+    assert out[0]["isis_fighters_iraq"] != out[1]["isis_fighters_iraq"]
 
 
 def test_saved_results_are_an_ordinary_readable_folder(tmp_path):

@@ -82,7 +82,7 @@ def test_trajectories_draw_the_bands_on_calendar_dates_with_troops_on_top(phased
     chosen = np.interp(np.arange(len(median)), [0, 20, 32], [2500, 1500, 0])
     assert median[0] == 2500 and np.all(median <= chosen + 1e-6) and median[-1] == 0
     isis = _by_title(fig, "ISIS fighters in Iraq")
-    np.testing.assert_allclose(isis.get_lines()[0].get_ydata(), phased.band("isis_strength")["p50"].to_numpy())
+    np.testing.assert_allclose(isis.get_lines()[0].get_ydata(), phased.band("isis_fighters_iraq")["p50"].to_numpy())
     assert isis.get_ylabel() == "fighters"
     for ax in [a for a in fig.axes if a.get_visible()]:
         assert _dates(ax) == (dates[0], dates[-1])

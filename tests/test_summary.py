@@ -57,7 +57,7 @@ def test_histogram_quantiles_of_smooth_distributions_are_close():
     n = 20_000
     traj = np.stack([np.full((4, n), 2500.0),  # us_troops: overwritten below
                      rng.beta(2, 5, (4, n)),                    # isf_capability
-                     rng.lognormal(np.log(3000), 0.8, (4, n))]  # isis_strength (log bins)
+                     rng.lognormal(np.log(3000), 0.8, (4, n))]  # isis_fighters_iraq (log bins)
                     ).astype(np.float32)
     traj[0] = rng.uniform(0, 5000, (4, n))
     exact, hist = both_modes(traj)
@@ -129,7 +129,7 @@ def test_summary_refuses_more_runs_than_it_was_sized_for(model_block):
 
 def test_quantile_order_matches_quantile_names(model_block):
     exact, _ = both_modes(model_block[:, :, :101])
-    i = VARIABLES.index("isis_strength")
+    i = VARIABLES.index("isis_fighters_iraq")
     expected = np.quantile(model_block[i, 10, :101], QUANTILES)
     np.testing.assert_allclose(exact.quantiles()[i, 10], expected, rtol=1e-6)
 

@@ -8,17 +8,19 @@ from pathlib import Path
 
 from sim.cli.common import UserError, check_runs, check_writable
 from sim.engine.io import replace_dir, temp_sibling
-from sim.validation.backtest import backtest, load_targets, plot_backtest
+from sim.validation.backtest import backtest, load_targets, plot_backtest, plot_history
 from sim.validation.outofsample import scores
 from sim.validation.scoring import summarise
 
 
 def register(sub):
     p = sub.add_parser("backtest")
-    p.add_argument("--runs", type=int, default=5000, help="replicas per episode (default 5000)")
+    p.add_argument("--runs", type=int, default=5000,
+                   help="replicas per episode and of the continuous history (default 5000)")
     p.add_argument("--seed", type=int, help="seed for every episode (default: each episode's own)")
     p.add_argument("--out", default="results/backtest",
-                   help="output folder for backtest.png, backtest.csv, backtest.md, "
+                   help="output folder for backtest.png, history.png (the continuous "
+                        "history), backtest.csv, backtest.md, "
                         "series.parquet (the curves) and scores.csv (proper scores against "
                         "baselines) (default results/backtest)")
     p.add_argument("--targets", help="targets file (default: seeds/targets.yaml)")
@@ -39,6 +41,7 @@ def main(args) -> int:
     tmp = temp_sibling(out)
     try:
         plot_backtest(bt, tmp / "backtest.png")
+        plot_history(bt, tmp / "history.png")
         bt.table().to_csv(tmp / "backtest.csv", index=False)
         bt.series().to_parquet(tmp / "series.parquet", index=False)
         score_rows = scores(bt)
@@ -57,8 +60,8 @@ def main(args) -> int:
               "better; CRPS skill > 0 beats persistence; in_50/in_90: share of targets the 50%/90% "
               "band covers):")
         print(summarise(score_rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        print(summary_line(bt) + f"; wrote {out}/ (backtest.png, backtest.csv, backtest.md, "
-              "series.parquet, scores.csv)")
+        print(summary_line(bt) + f"; wrote {out}/ (backtest.png, history.png, backtest.csv, "
+              "backtest.md, series.parquet, scores.csv)")
     return 0  # the backtest reports; it does not judge
 
 

@@ -13,15 +13,16 @@ from pathlib import Path
 from sim.cli.common import UserError, atomic_output
 from sim.engine.blocks import BLOCK_SIZE
 from sim.engine.progress import job_progress
-from sim.validation.calibrate import calibrate, plot_calibration
+from sim.validation.calibrate import SHIPPED_DRAWS, calibrate, plot_calibration
 from sim.validation.targets import EPISODES
 
 
 def register(sub):
     p = sub.add_parser("calibrate")
-    p.add_argument("--draws", type=int, default=4_000_000,
-                   help="prior draws, each replaying the three episodes (default 4,000,000, as "
-                        "for the shipped posterior; about five CPU minutes)")
+    p.add_argument("--draws", type=int, default=SHIPPED_DRAWS,
+                   help="prior draws, each replaying the three episodes (default "
+                        f"{SHIPPED_DRAWS:,}, as for the shipped posterior; about a quarter of an "
+                        "hour of one CPU)")
     p.add_argument("--leave-out", metavar="EPISODE", choices=EPISODES,
                    help="fit without this episode's targets (out-of-sample validation: "
                         f"{', '.join(EPISODES)})")

@@ -19,6 +19,7 @@ import yaml
 
 from sim.engine.io import jsonable, table_pieces, write_atomically
 from sim.engine.summary import outcome_reader, outcome_summary
+from sim.model.outcomes import variable_name
 from sim.scenario.loading import scenario_from_dict
 
 
@@ -92,7 +93,7 @@ class Results:
     def band(self, variable: str) -> pd.DataFrame:
         """The quantile band of one trajectory variable, indexed by date."""
         q = self.quantiles
-        return q[q["variable"] == variable].set_index("date")
+        return q[q["variable"] == variable_name(variable)].set_index("date")
 
     def table(self) -> pd.DataFrame:
         """A compact outcome table for printing: one row per outcome."""

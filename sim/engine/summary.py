@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.engine.binning import histogram_merge, histogram_month
-from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
+from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, VARIABLE_ALIASES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_NAMES = ("p05", "p25", "p50", "p75", "p95")
@@ -315,6 +315,10 @@ class TrajectorySummary:
             df.insert(0, "month", np.arange(self.months, dtype=np.int64))
             df["mean"] = means[i]
             rows.append(df)
+        # deprecated names get the rows of the variable they stand for, for one release
+        for alias, name in VARIABLE_ALIASES.items():
+            if name in self.variables:
+                rows.append(rows[self.variables.index(name)].assign(variable=alias))
         return pd.concat(rows, ignore_index=True)
 
 

@@ -16,6 +16,8 @@ series (``EventSeries``) that the actors read in the exogenous phase of each mon
   pressure (for exercises on the US response, and history the record imposes).
 * ``exit_agreement`` — an exit timetable agreed before or outside the model (the 2008 agreement
   behind the 2011 withdrawal), possibly phased.
+* ``troop_ceiling`` — a US decision to keep at most so many troops in Iraq from a month on (the
+  2020-21 cuts to 3,000 and 2,500 in a history); a later ceiling replaces an earlier one.
 """
 
 from __future__ import annotations
@@ -156,14 +158,27 @@ class ExitAgreement(_Event):
         series.agreement_residual[self.month] = self.residual
 
 
+class TroopCeiling(_Event):
+    """A US decision: at most ``troops`` in Iraq from this month on, whatever the posture would
+    choose, until a later ceiling replaces it (troop decisions a history takes from the record)."""
+
+    title: ClassVar[str] = "US troop decision"
+    kind: Literal["troop_ceiling"] = "troop_ceiling"
+    troops: Annotated[float, Field(ge=0, le=200_000)]
+
+    def apply(self, series):
+        series.troop_ceiling[self.month:] = self.troops
+
+
 Event = Annotated[
     Union[RegionalWar, IsisAttackIran, HighProfileStrike, IranEconomicCrisis, ProtestCrackdown,
-          SyriaCollapse, ExitDemand, ExitAgreement],
+          SyriaCollapse, ExitDemand, ExitAgreement, TroopCeiling],
     Field(discriminator="kind"),
 ]
 
 EVENT_KINDS = ["regional_war", "isis_attack_iran", "high_profile_strike", "iran_economic_crisis",
-               "protest_crackdown", "syria_collapse", "exit_demand", "exit_agreement"]
+               "protest_crackdown", "syria_collapse", "exit_demand", "exit_agreement",
+               "troop_ceiling"]
 
 
 @dataclass
@@ -182,12 +197,20 @@ class EventSeries:
     agreement_platform: np.ndarray
     agreement_phase2_months: np.ndarray
     agreement_residual: np.ndarray
+    troop_ceiling: np.ndarray  # inf where no US troop decision caps the posture
+
+    @property
+    def has_troop_ceiling(self) -> bool:
+        """Whether any month has a US troop ceiling."""
+        return bool(np.isfinite(self.troop_ceiling).any())
 
     @classmethod
     def compile(cls, events: list, horizon: int) -> "EventSeries":
         """Build the series for ``horizon`` months; events past the horizon are cut."""
         series = cls(**{name: np.zeros(horizon) for name in cls.__dataclass_fields__})
-        for ev in events:
+        series.troop_ceiling[:] = np.inf
+        # in month order, so that a later troop ceiling replaces an earlier one
+        for ev in sorted(events, key=lambda ev: ev.month):
             if ev.month < horizon:
                 ev.apply(series)
         return series

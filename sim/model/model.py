@@ -129,6 +129,7 @@ class DrawdownModel(mesa.Model):
         self.us = UnitedStates(self)
         self.iran = Iran(self)
         self.militias = [Militia(self, name, share) for name, share in militias]
+        self.isis.settle()
 
         self.tracker = OutcomeTracker(self, keep_trajectories=keep_trajectories,
                                       histograms=histograms)

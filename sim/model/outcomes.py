@@ -48,18 +48,24 @@ class Variable:
 
     @property
     def is_index(self) -> bool:
-        """A 0..1 index: drawn on its whole range, 0 to 1."""
-        return self.unit.startswith("index")
+        """A 0..1 index or share: drawn on its whole range, 0 to 1."""
+        return self.unit.startswith(("index", "share"))
 
 
 TRAJECTORY_VARIABLES: dict[str, Variable] = {
     "us_troops": Variable(lambda m: m.us.troops, "US troops in Iraq", "troops", 0, 200_000),
     "isf_capability": Variable(lambda m: m.gov.isf_capability, "ISF capability",
                                "index: 0 = none, 1 = fully self-reliant", 0, 1),
-    "isis_strength": Variable(lambda m: m.isis.fighters_iraq, "ISIS fighters in Iraq", "fighters",
-                              1, 1e6, log=True),
-    "isis_syria": Variable(lambda m: m.isis.fighters_syria, "ISIS fighters in Syria", "fighters",
-                           1, 1e6, log=True),
+    "isis_fighters_iraq": Variable(lambda m: m.isis.fighters_iraq, "ISIS fighters in Iraq",
+                                   "fighters", 1, 1e6, log=True),
+    "isis_fighters_syria": Variable(lambda m: m.isis.fighters_syria, "ISIS fighters in Syria",
+                                    "fighters", 1, 1e6, log=True),
+    "isis_members": Variable(lambda m: m.isis.members,
+                             "ISIS members in Iraq and Syria (fighters and supporters)",
+                             "members", 1, 1e6, log=True),
+    "isis_territory": Variable(lambda m: m.isis.territory,
+                               "Sunni-majority populated area held by ISIS",
+                               "share: 0 = none, 1 = all of it", 0, 1),
     "isis_attacks": Variable(lambda m: m.isis.attack_tempo, "ISIS attacks in Iraq",
                              "attacks per month", 0.01, 1e5, log=True),
     "militia_attacks": Variable(lambda m: m.militia_attacks_total(), "Militia attacks on US forces",
@@ -90,11 +96,25 @@ TRAJECTORY_VARIABLES: dict[str, Variable] = {
                                   "US troops in federal Iraq", "troops", 0, 200_000),
 }
 
+#: Old names of trajectory variables, kept for one release: old name -> current name. Results
+#: write an alias's rows too (``quantiles.parquet``) and every reader of a variable accepts it.
+VARIABLE_ALIASES: dict[str, str] = {
+    "isis_strength": "isis_fighters_iraq",  # deprecated: removed in the next release
+    "isis_syria": "isis_fighters_syria",  # deprecated: removed in the next release
+}
+
+
+def variable_name(name: str) -> str:
+    """The current name of a trajectory variable, given its name or a deprecated alias."""
+    return VARIABLE_ALIASES.get(name, name)
+
+
 #: Outcome columns: name -> (kind, description). ``bool`` columns are booleans, ``month``
 #: columns are float with NaN when the event never happens.
 OUTCOME_COLUMNS: dict[str, tuple[str, str]] = {
     "isis_peak": ("float", "Peak ISIS fighters in Iraq over the horizon"),
     "isis_end": ("float", "ISIS fighters in Iraq in the last month"),
+    "territory_peak": ("float", "Peak share of the Sunni-majority populated area ISIS held"),
     "resurgence": ("bool", "ISIS in Iraq reached the resurgence threshold"),
     "months_to_resurgence": ("month", "First month at or above the resurgence threshold"),
     "militia_attacks": ("float", "Militia attacks on US forces over the horizon"),
@@ -139,6 +159,7 @@ class OutcomeTracker:
         self.histograms = histograms
         self.threshold = float(model.scenario.outcomes.resurgence_threshold)
         self.isis_peak = np.zeros(n)
+        self.territory_peak = np.zeros(n)
         self.pressure_peak = np.zeros(n)
         self.attacks = np.zeros(n)
         self.fatalities = np.zeros(n)
@@ -156,6 +177,7 @@ class OutcomeTracker:
         t = m.month
         _fold_month(
             t=float(t), threshold=self.threshold, isis=m.isis.fighters_iraq,
+            territory=m.isis.territory, territory_peak=self.territory_peak,
             pressure=m.gov.withdrawal_pressure, attacks=m.militia_attacks_total(),
             fatalities=m.us.fatalities, leadership=m.us.strike_leadership, escalated=m.us.escalated,
             troops=m.us.troops, demanded=m.gov.exit_demanded, voted=m.gov.voted,
@@ -176,6 +198,7 @@ class OutcomeTracker:
         return {
             "isis_peak": self.isis_peak.copy(),
             "isis_end": m.isis.fighters_iraq.copy(),
+            "territory_peak": self.territory_peak.copy(),
             "resurgence": ~np.isnan(self.months_to_resurgence),
             "months_to_resurgence": self.months_to_resurgence.copy(),
             "militia_attacks": self.attacks.copy(),
@@ -199,10 +222,10 @@ class OutcomeTracker:
 
 
 @njit(**COMPILE)
-def _fold_month(t, threshold, isis, pressure, attacks, fatalities, leadership, escalated, troops,
-                demanded, voted, isis_peak, pressure_peak, total_attacks, total_fatalities,
-                total_leadership, escalation, troop_months, months_to_resurgence,
-                months_to_expulsion, months_to_vote):  # pragma: no cover - compiled
+def _fold_month(t, threshold, isis, territory, territory_peak, pressure, attacks, fatalities,
+                leadership, escalated, troops, demanded, voted, isis_peak, pressure_peak,
+                total_attacks, total_fatalities, total_leadership, escalation, troop_months,
+                months_to_resurgence, months_to_expulsion, months_to_vote):  # pragma: no cover - compiled
     """Fold month ``t`` into the running peaks, totals and first-passage months, per replica.
 
     Month 0 is the starting state: flows (attacks, deaths, strikes) count from month 1. Written
@@ -211,6 +234,7 @@ def _fold_month(t, threshold, isis, pressure, attacks, fatalities, leadership, e
     """
     for i in range(isis.size):
         isis_peak[i] = max(isis_peak[i], isis[i])
+        territory_peak[i] = max(territory_peak[i], territory[i])
         pressure_peak[i] = max(pressure_peak[i], pressure[i])
         troop_months[i] += troops[i]
         first = months_to_resurgence[i]

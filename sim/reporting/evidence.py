@@ -19,7 +19,7 @@ from sim.model import events, model
 from sim.scenario.library import seeds_dir
 
 CLAIM_ID = re.compile(r"\b(?:POL20|DB24|FP23|RCD20|WP20)-\d{2}\b")
-MECHANISM_ID = re.compile(r"\bM(1[0-5]|[1-9])\b")
+MECHANISM_ID = re.compile(r"\bM(1[0-6]|[1-9])\b")
 
 MECHANISMS = {
     "M1": "ISF capability grows with US training and advising, decays without it",
@@ -37,6 +37,7 @@ MECHANISMS = {
     "M13": "Militia campaigns have momentum and answer each US strike with restraint or defiance",
     "M14": "Ending the presence is a process: resolution, demand, negotiation, timetable, withdrawal",
     "M15": "Return by invitation: after an exit Baghdad can ask US forces back when ISIS threatens",
+    "M16": "ISIS as fighters, supporters, territory and an attack tempo: insurgent and territorial phases",
 }
 
 

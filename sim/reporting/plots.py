@@ -35,9 +35,9 @@ from sim.model.exit import STAGE_NAMES  # noqa: E402
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
 
 #: Trajectory variables drawn as fan charts, after the US troops panel.
-FAN_VARIABLES = ["isis_strength", "isf_capability", "militia_attacks", "us_fatalities",
-                 "withdrawal_pressure", "exit_stage", "cooperation", "iran_influence", "us_will",
-                 "us_troops_kurdistan"]
+FAN_VARIABLES = ["isis_fighters_iraq", "isis_territory", "isf_capability", "militia_attacks",
+                 "us_fatalities", "withdrawal_pressure", "exit_stage", "cooperation",
+                 "iran_influence", "us_will", "us_troops_kurdistan"]
 
 #: Short slide titles and units of the outcome columns (others fall back to their description).
 OUTCOME_LABELS: dict[str, tuple[str, str]] = {

@@ -26,7 +26,7 @@ from sim.studio.state import StudioState
 #: Longest a studio job may run (seconds) before it is given up: a class shares one laptop.
 TIME_LIMIT = 30.0
 #: Trajectories drawn as fan charts.
-FANS = ("us_troops", "isis_strength", "militia_attacks", "withdrawal_pressure")
+FANS = ("us_troops", "isis_fighters_iraq", "militia_attacks", "withdrawal_pressure")
 #: Outcomes drawn as distributions (with a log axis where they span orders of magnitude).
 DISTRIBUTIONS = (("isis_peak", True), ("us_fatalities", False))
 #: Outcomes in the table, in reading order.

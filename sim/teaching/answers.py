@@ -157,7 +157,7 @@ def _ans_growth_after_exit(comp, ex):
     lines = []
     for name, res in zip(comp.names, comp.results):
         troops = res.band("us_troops")["p50"].to_numpy()
-        isis = res.band("isis_strength")["p50"].to_numpy()
+        isis = res.band("isis_fighters_iraq")["p50"].to_numpy()
         thr = res.scenario.outcomes.resurgence_threshold
         gone = np.flatnonzero(troops <= 0)
         cross = np.flatnonzero(isis >= thr)

@@ -34,7 +34,7 @@ from sim._version import __version__
 from sim.engine.compare import Comparison
 from sim.engine.engine import run
 from sim.engine.io import current_umask, replace_dir, temp_sibling
-from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
+from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, variable_name
 from sim.reporting import evidence
 from sim.reporting import report as rp
 from sim.reporting.plots import save_figure
@@ -144,11 +144,11 @@ class Exercise(_Strict):
     @field_validator("variables")
     @classmethod
     def _known_variables(cls, names):
-        unknown = [n for n in names if n not in TRAJECTORY_VARIABLES]
+        unknown = [n for n in names if variable_name(n) not in TRAJECTORY_VARIABLES]
         if unknown:
             raise ValueError(f"unknown trajectory variable {unknown[0]!r}; allowed: "
                              f"{', '.join(TRAJECTORY_VARIABLES)}")
-        return names
+        return [variable_name(n) for n in names]
 
     @field_validator("figures")
     @classmethod

@@ -23,13 +23,13 @@ import pandas as pd
 
 from sim.engine.blocks import BLOCK_SIZE, run_block
 from sim.engine.progress import job_progress
-from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
+from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, variable_name
 from sim.reporting.plots import date_axis, save_figure
 from sim.scenario.distributions import FromPosterior
 from sim.scenario.library import scenarios_dir
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
-from sim.validation.targets import EPISODES, Target, check_kind, format_value, load_targets
+from sim.validation.targets import CONTINUOUS, HISTORIES, Target, check_kind, format_value, load_targets
 
 #: The model's 90% interval.
 LOW_Q, HIGH_Q = 0.05, 0.95
@@ -91,7 +91,7 @@ class EpisodeRuns:
 
     def trajectory(self, variable: str) -> np.ndarray:
         """Array (months, runs) of one trajectory variable."""
-        return self.traj[list(TRAJECTORY_VARIABLES).index(variable)]
+        return self.traj[list(TRAJECTORY_VARIABLES).index(variable_name(variable))]
 
     def month(self, text: str) -> int:
         """Index of calendar month ``YYYY-MM`` in the episode.
@@ -285,9 +285,9 @@ def backtest(runs: int = 5000, seed: int | None = None, targets: list[Target] | 
     """
 
     targets = load_targets() if targets is None else targets
-    episodes = {name: load_episode(name) for name in EPISODES}
+    episodes = {name: load_episode(name) for name in HISTORIES}
     full, rest = divmod(runs, BLOCK_SIZE)
-    bar = job_progress(len(EPISODES) * (full + bool(rest)), len(EPISODES) * runs, progress)
+    bar = job_progress(len(HISTORIES) * (full + bool(rest)), len(HISTORIES) * runs, progress)
     try:
         data = {name: simulate_episode(sc, runs, sc.seed if seed is None else seed, on_block=bar)
                 for name, sc in episodes.items()}
@@ -301,8 +301,8 @@ def backtest(runs: int = 5000, seed: int | None = None, targets: list[Target] | 
 #: Panels of the backtest figure: (episode, variable or list of variables summed, y label, log).
 PANELS = [
     ("iraq_2011", "us_troops", "US troops in Iraq", False),
-    ("iraq_2011", "isis_strength", "ISIS fighters in Iraq", True),
-    ("iraq_2011", "isf_capability", "ISF capability (0..1)", False),
+    ("iraq_2011", "isis_fighters_iraq", "ISIS fighters in Iraq", True),
+    ("iraq_2011", "isis_territory", "share of the Sunni-majority area ISIS holds", False),
     ("iraq_2011", "exit_stage", "exit stage (5 exit complete, 6 returned)", False),
     ("strike_crisis_2020", "militia_attacks", "militia attacks per month", False),
     ("strike_crisis_2020", "withdrawal_pressure", "withdrawal pressure (0..1)", False),
@@ -326,26 +326,7 @@ def plot_backtest(bt: Backtest, path: str | Path) -> Path:
 
     fig, axes = plt.subplots(3, 4, figsize=(20, 11), constrained_layout=True)
     for ax, (episode, var, label, log) in zip(axes.ravel(), PANELS):
-        runs = bt.episodes[episode]
-        sc = runs.scenario
-        dates = np.array(sc.month_dates(), dtype="datetime64[D]")
-        names = [var] if isinstance(var, str) else list(var)
-        series = sum(runs.trajectory(v).astype(np.float64) for v in names)
-        q = np.quantile(series, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
-        ax.fill_between(dates, q[0], q[4], color="#4c72b0", alpha=0.2, lw=0, label="90% of runs")
-        ax.fill_between(dates, q[1], q[3], color="#4c72b0", alpha=0.4, lw=0, label="50% of runs")
-        ax.plot(dates, q[2], color="#1f3b73", lw=1.5, label="median")
-        for r in bt.results:
-            if r.target.scenario == episode and r.target.kind == "model":
-                _draw_observation(ax, r, runs, names, dates)
-        if log:
-            ax.set_yscale("log")
-        ax.set_title(f"{episode}: {label}", fontsize=10)
-        ax.set_xlim(dates[0], dates[-1])
-        date_axis(ax)
-        if var == "exit_stage":
-            ax.set_ylim(-0.3, 6.3)
-            ax.set_yticks(range(7))
+        _fan_panel(ax, bt, episode, var, label, log)
     axes[0, 0].legend(fontsize=8, loc="upper right")
     n_ok = sum(r.holds for r in bt.results if r.status != "not modelled")
     n_all = sum(r.status != "not modelled" for r in bt.results)
@@ -354,6 +335,56 @@ def plot_backtest(bt: Backtest, path: str | Path) -> Path:
     path = Path(path)
     save_figure(fig, path, 100)
     return path
+
+
+#: Panels of the continuous-history figure: (variable, y label, log).
+HISTORY_PANELS = [
+    ("us_troops", "US troops in Iraq", False),
+    ("exit_stage", "exit stage (5 exit complete, 6 returned)", False),
+    ("isis_fighters_iraq", "ISIS fighters in Iraq", True),
+    ("isis_members", "ISIS members, Iraq and Syria", True),
+    ("isis_territory", "share of the Sunni-majority area ISIS holds", False),
+    ("isis_attacks", "ISIS attacks in Iraq per month", True),
+    ("militia_attacks", "militia attacks per month", False),
+    ("withdrawal_pressure", "withdrawal pressure (0..1)", False),
+]
+
+
+def plot_history(bt: Backtest, path: str | Path) -> Path:
+    """Fan charts of the continuous history 2011-2026 with its validation observations."""
+    fig, axes = plt.subplots(2, 4, figsize=(20, 8), constrained_layout=True)
+    for ax, (var, label, log) in zip(axes.ravel(), HISTORY_PANELS):
+        _fan_panel(ax, bt, CONTINUOUS, var, label, log, title=label)
+    axes[0, 0].legend(fontsize=8, loc="upper right")
+    fig.suptitle(f"The continuous history 2011-2026 ({bt.runs:,} runs, one parameter set, every "
+                 "mechanism on; not fitted)")
+    path = Path(path)
+    save_figure(fig, path, 100)
+    return path
+
+def _fan_panel(ax, bt: Backtest, episode: str, var, label: str, log: bool,
+               title: str | None = None) -> None:
+    """One fan chart of ``var`` (or variables added up) in ``episode``, with its observations."""
+    runs = bt.episodes[episode]
+    sc = runs.scenario
+    dates = np.array(sc.month_dates(), dtype="datetime64[D]")
+    names = [var] if isinstance(var, str) else list(var)
+    series = sum(runs.trajectory(v).astype(np.float64) for v in names)
+    q = np.quantile(series, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+    ax.fill_between(dates, q[0], q[4], color="#4c72b0", alpha=0.2, lw=0, label="90% of runs")
+    ax.fill_between(dates, q[1], q[3], color="#4c72b0", alpha=0.4, lw=0, label="50% of runs")
+    ax.plot(dates, q[2], color="#1f3b73", lw=1.5, label="median")
+    for r in bt.results:
+        if r.target.scenario == episode and r.target.kind == "model":
+            _draw_observation(ax, r, runs, names, dates)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title or f"{episode}: {label}", fontsize=10)
+    ax.set_xlim(dates[0], dates[-1])
+    date_axis(ax)
+    if var == "exit_stage":
+        ax.set_ylim(-0.3, 6.3)
+        ax.set_yticks(range(7))
 
 
 def _draw_observation(ax, r: TargetResult, runs: EpisodeRuns, names: list[str], dates) -> None:

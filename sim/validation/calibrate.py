@@ -84,6 +84,10 @@ PRIORS: dict[str, Prior] = {
     "exit.negotiation_months": _u(3.0, 24.0, "from a quick deal to two years of committees"),
     "exit.abandon_hazard": _u(0.0, 0.6, "from talks never shelved to shelved within months"),
     "exit.reinvite_salience": _u(0.3, 0.85, "from a modest to an overwhelming threat before Baghdad asks"),
+    "isis.territory_fighters": _u(3000.0, 20000.0, "from a few thousand to twice the default 8,000"),
+    "isis.retake_rate": _u(0.03, 0.3, "from a decade-long to a one-year campaign to retake the towns"),
+    "isis.support_ratio": _u(0.5, 3.0, "from half a supporter per fighter to three"),
+    "isis.sanctuary_fighters": _u(50.0, 1500.0, "from a few cells to a sizeable sheltered force"),
 }
 
 
@@ -116,6 +120,8 @@ def episode_seed(seed: int, episode: str) -> int:
 #: Fewest accepted draws a posterior may rest on: fewer describe the noise of the rejection step
 #: more than the history (assumption: a few hundred rows give stable quantiles of each marginal).
 MIN_ACCEPTED = 200
+#: Prior draws of the shipped posterior (``seeds/posterior.parquet``), the command's default.
+SHIPPED_DRAWS = 14_000_000
 
 
 @dataclass
@@ -265,7 +271,7 @@ def calibrate(draws: int, seed: int = 0, *, priors: dict[str, Prior] | None = No
         raise ArgumentError("draws", f"{draws:,}", f"only {accepted:,} draw"
                             f"{'' if accepted == 1 else 's'} matched every target; "
                             f"a posterior needs at least {least} to mean anything (use more "
-                            "draws; the shipped posterior took 4,000,000)")
+                            f"draws; the shipped posterior took {SHIPPED_DRAWS:,})")
     return Calibration(posterior, draws, seed, dict(priors),
                        {k: v / draws for k, v in passes.items()},
                        {t.id: f"{t.abc.low}..{t.abc.high}" for t in targets}, leave_out)

@@ -7,11 +7,11 @@
 
       {variable: us_troops, at: "2020-01"}                 value in a month
       {variable: militia_attacks, sum: "2019-05/2020-04"}  sum (also mean, max, min) over a period
-      {variable: [isis_strength, isis_syria], at: ...}     several variables added up
-      {variable: isis_strength, ratio: [A, B]}             mean over A / mean over B (A, B months
+      {variable: [isis_fighters_iraq, isis_fighters_syria], at: ...}     several variables added up
+      {variable: isis_fighters_iraq, ratio: [A, B]}             mean over A / mean over B (A, B months
                                                            or periods)
       {variable: isis_attacks, change_pct: [B, A]}         percent change of the mean from B to A
-      {variable: isis_strength, peak_month: PERIOD}        month of the maximum within the period
+      {variable: isis_fighters_iraq, peak_month: PERIOD}        month of the maximum within the period
       {outcome: months_to_vote, months_from: "2020-01"}    an outcome column, months after a date
       {outcome: escalation}                                an outcome column (booleans are 0/1)
 
@@ -34,12 +34,18 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
+from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, variable_name
 from sim.scenario.errors import ScenarioError
 from sim.scenario.library import seeds_dir
 
 #: The history episodes, in the order the table and the figure show them.
+#: The history episodes the calibration fits (``iraqsim calibrate``), each with its own start.
 EPISODES = ("iraq_2011", "strike_crisis_2020", "proxy_war_2023")
+#: The continuous history 2011-2026, one chain of states through every episode: validation only
+#: (its targets must have ``abc: false``).
+CONTINUOUS = "iraq_2011_2026"
+#: Every history scenario the backtest runs.
+HISTORIES = (*EPISODES, CONTINUOUS)
 
 _VARIABLE_REDUCERS = ("at", "sum", "mean", "max", "min", "ratio", "change_pct", "peak_month")
 
@@ -78,7 +84,7 @@ class Quantity(_Strict):
         used = [r for r in _VARIABLE_REDUCERS if getattr(self, r) is not None]
         if self.variable is not None:
             names = [self.variable] if isinstance(self.variable, str) else self.variable
-            unknown = [v for v in names if v not in TRAJECTORY_VARIABLES]
+            unknown = [v for v in names if variable_name(v) not in TRAJECTORY_VARIABLES]
             if unknown:
                 raise ValueError(f"unknown trajectory variable {unknown[0]!r}; allowed: "
                                  f"{', '.join(TRAJECTORY_VARIABLES)}")
@@ -195,8 +201,10 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.scenario not in EPISODES:
-            raise ValueError(f"scenario must be one of {', '.join(EPISODES)}")
+        if self.scenario not in HISTORIES:
+            raise ValueError(f"scenario must be one of {', '.join(HISTORIES)}")
+        if self.scenario == CONTINUOUS and self.abc not in (None, False):
+            raise ValueError(f"{CONTINUOUS} is for validation only: its targets need abc: false")
         kinds = {check_kind(c) for c in self.checks}
         if kinds & {"input", "not_modelled"}:
             if len(self.checks) != 1:

@@ -103,7 +103,8 @@ class IraqiGovernment(Agent):
 
         The structural level rises with Iranian influence (DB24-02) and militia coercion of MPs
         (FP23-02), and falls while ISIS is salient (DB24-11: "justifications have ended" when it
-        is not), with US aid and trade (FP23-07) and with Kurdish and Sunni opposition (WP20-05).
+        is not; salient through its fighters and, whatever their number, through the towns it
+        holds, as in 2014: M16, POL20-01), with US aid and trade (FP23-07) and with Kurdish and Sunni opposition (WP20-05).
         US strikes on Iraqi soil (POL20-02, DB24-07, RCD20-04) and a US-Iran exchange on Iraqi
         soil (FP23-01) add jumps.
         """
@@ -111,7 +112,8 @@ class IraqiGovernment(Agent):
         us = m.us
         self._pressure_kernel(
             pressure=self.withdrawal_pressure, salience=self.threat_salience,
-            isis=m.isis.fighters_iraq, militia_coercion=m.militia_coercion(),
+            isis=m.isis.fighters_iraq, territory=m.isis.territory,
+            militia_coercion=m.militia_coercion(),
             influence=m.iran.influence, aid=float(m.aid), proportional=us.strike_proportional,
             leadership=us.strike_leadership, iran_direct=us.strike_iran, escalated=us.escalated,
             salience_half=p.iraq_threat_salience_half, coercion_weight=p.militia_coercion_weight,
@@ -125,13 +127,16 @@ class IraqiGovernment(Agent):
             jump_escalation=p.iraq_pressure_jump_escalation, rate=p.iraq_pressure_relax)
 
     @kernel
-    def _pressure_kernel(pressure, salience, isis, militia_coercion, influence, aid, proportional,
-                         leadership, iran_direct, escalated, salience_half, coercion_weight, base,
-                         iran_weight, pressure_coercion_weight, threat_weight, aid_weight,
+    def _pressure_kernel(pressure, salience, isis, territory, militia_coercion, influence, aid,
+                         proportional, leadership, iran_direct, escalated, salience_half,
+                         coercion_weight, base, iran_weight, pressure_coercion_weight,
+                         threat_weight, aid_weight,
                          opposition, jump_proportional, jump_leadership, jump_iran_direct,
                          jump_escalation, rate):  # pragma: no cover
         for i in range(pressure.size):
-            salience[i] = isis[i] / (isis[i] + salience_half[i])
+            # the threat is salient through the fighters or the towns held, either one
+            unseen = (1.0 - isis[i] / (isis[i] + salience_half[i])) * (1.0 - territory[i])
+            salience[i] = 1.0 - unseen
             coercion = min(coercion_weight[i] * militia_coercion[i], 1.0)
             target = (base[i] + iran_weight[i] * influence[i]
                       + pressure_coercion_weight[i] * coercion - threat_weight[i] * salience[i]

@@ -49,7 +49,8 @@ class UnitedStates(Agent):
 
         Where US forces came back at Baghdad's invitation, the choice is the return posture
         (``levers.return_posture``, months counted from the return). An exit timetable (agreed,
-        forced, or from collapsing will: ``sim.model.exit``) caps the troops.
+        forced, or from collapsing will: ``sim.model.exit``) caps the troops, and so does a US
+        troop decision a scenario schedules (``troop_ceiling`` events).
         """
         m = self.model
         exit = m.exit
@@ -58,6 +59,9 @@ class UnitedStates(Agent):
             self._return_kernel(self.chosen_troops, exit.returned, exit.return_start,
                                 self.return_path, float(m.month))
         np.minimum(self.chosen_troops, exit.troop_cap(m.month), out=self.troops)
+        ceiling = m.events.troop_ceiling[m.month]
+        if ceiling < np.inf:
+            np.minimum(self.troops, ceiling, out=self.troops)
 
     @kernel
     def _return_kernel(chosen, returned, return_start, path, t):  # pragma: no cover
