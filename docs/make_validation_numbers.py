@@ -101,7 +101,7 @@ def backtest_narrative() -> None:
             continue
         e = bt.episodes["iraq_2011"]
         lab = [str(d)[:7] for d in e.scenario.month_dates()]
-        isis = np.median(e.trajectory("isis_strength"), axis=1)
+        isis = np.median(e.trajectory("isis_fighters_iraq"), axis=1)
         isf = np.median(e.trajectory("isf_capability"), axis=1)
         peak = int(np.argmax(isis))
         y2011 = [i for i, m in enumerate(lab) if m.startswith("2011") and i > 0]
@@ -147,6 +147,47 @@ def backtest_narrative() -> None:
               f"invited back {o3['reinvited'].mean():.0%}; median attacks Nov 2023 / Jan / Mar 2024 "
               f"{attacks3[lab3.index('2023-11')]:.0f} / {attacks3[lab3.index('2024-01')]:.0f} / "
               f"{attacks3[lab3.index('2024-03')]:.0f}")
+        history_narrative(bt.episodes["iraq_2011_2026"])
+
+
+def history_narrative(h) -> None:
+    """The continuous history: its story in medians, the exits before 2014 and the joins."""
+    lab = [str(d)[:7] for d in h.scenario.month_dates()]
+    o = h.outcomes
+
+    def med(var, month):
+        return float(np.median(h.trajectory(var)[lab.index(month)]))
+
+    def band(var, month):
+        x = h.trajectory(var)[lab.index(month)]
+        return f"{np.quantile(x, .05):.3g}..{np.quantile(x, .95):.3g}"
+
+    stage = h.trajectory("exit_stage")
+    troops = h.trajectory("us_troops")
+    i12, i14, i16 = lab.index("2012-01"), lab.index("2014-01"), lab.index("2016-01")
+    demanded_early = np.asarray(o["months_to_demand"]) < i14
+    back_early = troops[i12:i14].max(axis=0) > 0
+    not_back = troops[i14:i16].max(axis=0) == 0
+    print(f"  history: median ISIS fighters in Iraq 2013-12 {med('isis_fighters_iraq', '2013-12'):,.0f}"
+          f", 2014-12 {med('isis_fighters_iraq', '2014-12'):,.0f}, 2017-12 "
+          f"{med('isis_fighters_iraq', '2017-12'):,.0f}, 2019-04 {med('isis_fighters_iraq', '2019-04'):,.0f}"
+          f", 2022-07 {med('isis_fighters_iraq', '2022-07'):,.0f}, 2026-12 "
+          f"{med('isis_fighters_iraq', '2026-12'):,.0f}")
+    print(f"  history: members 2023-07 median {med('isis_members', '2023-07'):,.0f} "
+          f"(90%: {band('isis_members', '2023-07')}); territory 2014-12 median "
+          f"{med('isis_territory', '2014-12'):.2f} ({band('isis_territory', '2014-12')}), 2017-12 "
+          f"{med('isis_territory', '2017-12'):.3f}; peak median {np.median(o['territory_peak']):.2f}")
+    print(f"  history: exit demanded before 2014 in {demanded_early.mean():.1%} of runs; US troops "
+          f"back before 2014 in {back_early.mean():.1%}; not back by 2016 in {not_back.mean():.1%}; "
+          f"returned at some point {np.mean(stage.max(axis=0) == 6):.1%}")
+    print(f"  history: forced exit {o['forced_exit'].mean():.0%}, will collapse "
+          f"{o['will_collapse'].mean():.0%}, agreement after 2011 "
+          f"{np.mean(np.asarray(o['exit_demanded'])):.0%} demanded; troops 2020-01 median "
+          f"{med('us_troops', '2020-01'):,.0f} ({band('us_troops', '2020-01')}); troops never zero "
+          f"2020-2023 {np.mean(troops[lab.index('2020-01'):lab.index('2023-12') + 1].min(axis=0) > 0):.0%}")
+    for var in ("isis_fighters_iraq", "isis_fighters_syria", "isf_capability",
+                "withdrawal_pressure", "us_will"):
+        print(f"  join {var}: 2019-04 {band(var, '2019-04')}, 2022-07 {band(var, '2022-07')}")
 
 
 def scores_table() -> None:
