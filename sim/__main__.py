@@ -1,6 +1,4 @@
 """``python -m sim`` does the same as the ``iraqsim`` command."""
-import sys
+from sim.cli import console_main
 
-from sim.cli import main
-
-sys.exit(main())
+console_main()
