@@ -1,4 +1,6 @@
 """``python -m sim`` does the same as the ``iraqsim`` command."""
-from sim.cli import console_main
+import sys
 
-console_main()
+from sim.cli import main
+
+sys.exit(main())

@@ -88,22 +88,4 @@ def main(argv=None) -> int:
         return 130 if kind is KeyboardInterrupt else 143
 
 
-def console_main() -> None:
-    """The ``iraqsim`` console script and ``python -m sim``: ``main``, then exit with its code.
-
-    After an interrupt (exit 130 or 143) every ``finally`` has already cleaned up, so the process
-    leaves at once (``os._exit``) instead of through the interpreter's shutdown, which would
-    wait for, or race with, worker threads and processes still finishing a block.
-    """
-    code = main()
-    if code in (130, 143):
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
-    sys.exit(code)
-
-
-__all__ = ["Terminated", "console_main", "main"]
+__all__ = ["Terminated", "main"]
