@@ -16,6 +16,7 @@ when the package folder is read-only), so only the first run on a machine pays t
 from __future__ import annotations
 
 import operator
+import signal
 
 import numpy as np
 from numba import njit, types
@@ -71,8 +72,23 @@ def standard_normals(stream: np.random.Generator, out: np.ndarray) -> np.ndarray
     """
     if out.size < COMPILED_NORMALS_FROM or not out.flags.c_contiguous:
         return stream.standard_normal(out=out)
-    _fill_standard_normals(stream, out.reshape(-1))
+    # Interrupts wait until the loop returns: a Python signal handler that raises while numba
+    # unboxes the Generator leaves it half unboxed, and the loop then crashes the process
+    # (SIGSEGV) instead of stopping it. The signal is delivered as soon as it is unblocked.
+    if _BLOCKABLE:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+        try:
+            _fill_standard_normals(stream, out.reshape(-1))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    else:  # pragma: no cover - platforms without signal masks (Windows)
+        _fill_standard_normals(stream, out.reshape(-1))
     return out
+
+
+#: The signals held back while a Generator is handed to compiled code (Ctrl-C, ``kill``).
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+_BLOCKABLE = hasattr(signal, "pthread_sigmask")
 
 
 @njit(**COMPILE)
