@@ -28,8 +28,8 @@ KEY_OUTCOMES = ["isis_peak", "resurgence", "months_to_resurgence", "militia_atta
                 "us_fatalities", "exit_demanded", "months_to_demand", "departed", "escalation",
                 "will_collapse", "isf_capability_end", "iran_influence_end", "us_troop_months"]
 #: Trajectory variables drawn over time, one panel each.
-FAN_VARIABLES = ["us_troops", "isis_fighters_iraq", "militia_attacks", "withdrawal_pressure",
-                 "iran_influence", "isf_capability"]
+FAN_VARIABLES = ["us_troops", "isis_fighters_iraq", "isis_territory", "militia_attacks",
+                 "withdrawal_pressure", "iran_influence", "isf_capability"]
 #: Size of one panel (inches) and its resolution: ~430 x 300 pixels, legible at phone width.
 PANEL_SIZE, PANEL_DPI = (4.5, 3.1), 96
 
