@@ -73,7 +73,7 @@ def value_range(value) -> tuple[float, float]:
 
 def test_the_continuous_history_spans_2011_to_2026_with_every_episode_event():
     sc = load_episode(CONTINUOUS)
-    assert str(sc.start) .startswith("2011-01") and sc.horizon_months == 192
+    assert str(sc.start).startswith("2011-01") and sc.horizon_months == 192
     dates = sc.month_dates()
     assert pd.Timestamp(dates[-1]).strftime("%Y-%m") == "2026-12"
     for name in EPISODES:
