@@ -322,6 +322,19 @@ def test_fast_poisson_inversion_is_bit_identical_to_the_reference(n, mean):
     np.testing.assert_array_equal(poisson_from_uniform(u, lam), reference_poisson_from_uniform(u, lam))
 
 
+def test_fast_poisson_zeros_without_the_exponential_are_exact_at_the_edge():
+    """Uniforms a hair under and over exp(-rate), where the shortcut's bound is tightest, and
+    rates on both sides of the bound's limit: the counts are the reference's."""
+    from sim.model.kernels import POISSON_BOUND_BELOW, poisson_from_uniform
+    rng = np.random.default_rng(7)
+    lam = np.concatenate([rng.random(200_000) * 1.2 * POISSON_BOUND_BELOW,
+                          [0.0, POISSON_BOUND_BELOW, np.nextafter(POISSON_BOUND_BELOW, 2.0)]])
+    for gap in (1e-9, 1e-12, 1e-15, 0.0, -1e-15, -1e-12):
+        u = np.clip(np.exp(-lam) - gap, 0.0, np.nextafter(1.0, 0.0))
+        np.testing.assert_array_equal(poisson_from_uniform(u, lam),
+                                      reference_poisson_from_uniform(u, lam))
+
+
 def test_fast_poisson_inversion_ends_where_the_reference_would_loop_forever():
     from sim.model.kernels import poisson_from_uniform
     u = np.full(3, np.nextafter(1.0, 0.0))  # above every float CDF the sum can reach

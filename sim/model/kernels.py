@@ -5,7 +5,10 @@ block, one loop per mechanism, written next to the method it serves: one pass ov
 instead of a dozen numpy temporaries. Each loop does per element exactly the IEEE operations,
 in the same order, that the vectorised numpy expression would, so the two agree bit for bit
 (tests pin the Poisson walk and the normals against numpy references). Transcendental functions (``exp``, ``expm1``, ``log``, ``**``)
-stay in numpy, whose SIMD versions differ from the C library's in the last bits. A parameter
+stay in numpy, whose SIMD versions (on CPUs with AVX-512) differ from the C library's in the last
+bits. One exception: the Poisson walk's ``exp``, the C library's, whose value only decides which
+side of a uniform a CDF sum falls on (a last-bit difference changes a count about once in 10^15
+draws). A parameter
 the scenario leaves the same in every run arrives as a number, not an array, and reads as ``p[i]``
 all the same (``_index_a_number``): the loops then stream only the parameters that vary.
 
@@ -15,6 +18,7 @@ when the package folder is read-only), so only the first run on a machine pays t
 
 from __future__ import annotations
 
+import math
 import operator
 import signal
 
@@ -104,35 +108,53 @@ def _fill_standard_normals(stream, flat):  # pragma: no cover - compiled
 POISSON_PREFIX = 5
 
 
-@njit(**COMPILE)
-def poisson_minus_rates(lam):  # pragma: no cover - compiled
-    """Minus the rates floored at 0 (``exp`` of which starts the CDF walk)."""
-    minus = np.empty(lam.size)
-    for i in range(lam.size):
-        minus[i] = -max(lam[i], 0.0)
-    return minus
+#: Below this rate a replica whose uniform lies under a lower bound of ``exp(-rate)`` has a count
+#: of 0 without computing the exponential (see ``poisson_search``).
+POISSON_BOUND_BELOW = 1.0
+#: Margin under that bound: far above its rounding error (< 1e-15) and the exponential's (< 2^-52).
+POISSON_BOUND_MARGIN = 1e-12
 
 
 @njit(**COMPILE)
-def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
+def poisson_search(u, lam, above, out):  # pragma: no cover - compiled
     """Write the Poisson count of each replica into ``out`` by walking its CDF.
 
-    ``term`` holds ``exp(-max(lam, 0))``. The count is the number of CDF partial sums the
+    The walk starts at ``exp(-max(lam, 0))``. The count is the number of CDF partial sums the
     uniform ``u`` exceeds; a term that underflows to 0 ends the walk. Rates above ``above`` are
     not walked (count 0 here); returns whether there were any, for the caller's normal
     approximation.
 
-    Two passes, the same partial sums: the first sums ``POISSON_PREFIX`` terms in every replica
-    without a branch (the sums only grow, so counting the ones below ``u`` equals walking until
-    the first one above it), and marks with ``POISSON_PREFIX`` the replicas it leaves to the
-    second: those whose sums were all below ``u``, and those above ``above``. The second walks
-    on, term by term, only where marked (recomputing the first terms, which gives the same
-    sums), and is skipped when nothing is marked (most of the deaths' draws).
+    Three passes, the same partial sums:
+
+    1. **Zeros without the exponential.** For a rate ``x`` up to ``POISSON_BOUND_BELOW``,
+       ``1 - x + x^2/2 - x^3/6`` is below ``exp(-x)`` (Taylor's remainder is positive), so a
+       uniform under it, less ``POISSON_BOUND_MARGIN``, is under the first CDF term as computed:
+       the count is 0. Most months of most groups have no attack, so this settles most replicas
+       (the test ``test_fast_poisson_inversion_is_bit_identical_to_the_reference`` includes
+       uniforms just under the exponential). The others' indices are gathered for the next pass:
+       a loop that skipped them in place would compute the exponential anyway (LLVM evaluates
+       both sides of the branch).
+    2. ``POISSON_PREFIX`` terms in every gathered replica without a branch (the sums only grow,
+       so counting the ones below ``u`` equals walking until the first one above it); replicas
+       whose sums were all below ``u``, and those above ``above``, are marked with
+       ``POISSON_PREFIX``.
+    3. The walk goes on, term by term, only where marked (recomputing the first terms, which
+       gives the same sums), and is skipped when nothing is marked (most of the deaths' draws).
     """
-    marked = False
+    rest = np.empty(u.size, np.int64)
+    n_rest = 0
     for i in range(u.size):
+        x = max(lam[i], 0.0)
+        settled = x <= POISSON_BOUND_BELOW and u[i] < (
+            1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0))) - POISSON_BOUND_MARGIN)
+        out[i] = 0.0
+        rest[n_rest] = i  # kept only if not settled (a branch-free gather)
+        n_rest += 0 if settled else 1
+    marked = False
+    for r in range(n_rest):
+        i = rest[r]
         ui, li = u[i], max(lam[i], 0.0)
-        t = term[i]
+        t = math.exp(-li)
         c = t
         k = 1.0 if ui > c else 0.0
         for j in range(1, POISSON_PREFIX):
@@ -145,7 +167,8 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
     big = False
     if not marked:
         return big
-    for i in range(u.size):
+    for r in range(n_rest):
+        i = rest[r]
         if out[i] != POISSON_PREFIX:
             continue
         ui, li = u[i], max(lam[i], 0.0)
@@ -153,7 +176,7 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
             big = True
             out[i] = 0.0
             continue
-        t = term[i]
+        t = math.exp(-li)
         c = t
         j = 0.0
         while True:
@@ -166,7 +189,6 @@ def poisson_search(u, lam, term, above, out):  # pragma: no cover - compiled
                 else:
                     break
     return big
-
 
 
 #: Rate above which a Poisson count is drawn by its normal approximation (error far below the
@@ -182,10 +204,8 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray | None 
     random numbers. Inversion uses exactly one uniform per count: the count is monotone in the
     rate for a given uniform, so scenarios compare run by run. Written into ``out`` if given.
     """
-    term = poisson_minus_rates(lam)
-    np.exp(term, out=term)
     k = np.empty(lam.size) if out is None else out
-    if poisson_search(u, lam, term, POISSON_NORMAL_ABOVE, k):  # compiled CDF walk per replica
+    if poisson_search(u, lam, POISSON_NORMAL_ABOVE, k):  # compiled CDF walk per replica
         big = np.flatnonzero(lam > POISSON_NORMAL_ABOVE)
         rate = lam[big]
         approx = np.floor(rate + np.sqrt(rate) * ndtri(np.clip(u[big], 1e-12, 1 - 1e-12)) + 0.5)
