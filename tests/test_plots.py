@@ -7,7 +7,9 @@ check what is drawn against the numbers in the results, not just that a file exi
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import time
 
 import matplotlib.dates as mdates
 import matplotlib.image as mpimg
@@ -16,6 +18,7 @@ import pytest
 
 from sim import compare, load_scenario, run
 from sim.reporting import plots
+from sim.reporting import save as save_module
 from sim.model.outcomes import OUTCOME_COLUMNS
 from sim.scenario.library import scenarios_dir
 
@@ -265,3 +268,61 @@ def test_a_scenario_has_the_same_colour_in_every_figure_and_the_report(pair, fig
     fig = outcome_bars_figure(pair, get_exercise(1).model_copy(update={"outcomes": ["isis_peak"]}))
     bars = [mcolors.to_hex(p.get_facecolor()[:3]).lower() for p in fig.axes[0].patches]
     assert bars == [c.lower() for c in expected]
+
+
+# ---------------------------------------------------------------------- the first figure drawn aside
+aside_only = pytest.mark.skipif(not save_module.DRAW_ASIDE,
+                                reason="figures are drawn aside only where fork is (Linux)")
+
+
+@aside_only
+def test_figures_drawn_aside_have_the_same_pixels_as_drawn_here(phased, tmp_path, monkeypatch):
+    save = save_module
+    for aside in (True, False):
+        monkeypatch.setattr(save, "DRAW_ASIDE", aside)
+        (tmp_path / str(aside)).mkdir()
+        save.write_into(phased, tmp_path / str(aside))
+    for name in ("plots/outcomes.png", "plots/trajectories.png", "quantiles.parquet"):
+        assert (tmp_path / "True" / name).read_bytes() == (tmp_path / "False" / name).read_bytes(), name
+
+
+@aside_only
+def test_a_failure_drawing_aside_is_raised_here_with_its_path_and_cause(phased, tmp_path, monkeypatch):
+    save = save_module
+
+    def full_disk(results, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(save, "plot_outcomes", full_disk)
+    with pytest.raises(OSError) as caught:
+        save.write_into(phased, tmp_path)
+    assert caught.value.errno == 28 and caught.value.filename == str(tmp_path / "plots" / "outcomes.png")
+    assert (tmp_path / "plots" / "trajectories.png").exists()  # this process drew its figure
+
+
+@aside_only
+def test_an_interrupt_while_a_figure_is_drawn_aside_ends_the_drawing_process(phased, tmp_path,
+                                                                              monkeypatch):
+    save = save_module
+    started = tmp_path / "aside.pid"
+
+    def endless(results, path):  # the child: say who it is, then never finish
+        started.write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.05)
+
+    def interrupted(results, path):  # this process: Ctrl-C once the child is drawing
+        for _ in range(2400):
+            if started.exists() and started.read_text():
+                break
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(save, "plot_outcomes", endless)
+    monkeypatch.setattr(save, "plot_trajectories", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save.write_into(phased, tmp_path)
+    child = int(started.read_text())
+    assert child != os.getpid()
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
+        os.kill(child, 0)
