@@ -130,8 +130,8 @@ def poisson_search(u, lam, above, out):  # pragma: no cover - compiled
        ``1 - x + x^2/2 - x^3/6`` is below ``exp(-x)`` (Taylor's remainder is positive), so a
        uniform under it, less ``POISSON_BOUND_MARGIN``, is under the first CDF term as computed:
        the count is 0. Most months of most groups have no attack, so this settles most replicas
-       (the test ``test_fast_poisson_inversion_is_bit_identical_to_the_reference`` includes
-       uniforms just under the exponential). The others' indices are gathered for the next pass:
+       (``test_fast_poisson_zeros_without_the_exponential_are_exact_at_the_edge`` puts
+       uniforms just under and over the exponential). The others' indices are gathered for the next pass:
        a loop that skipped them in place would compute the exponential anyway (LLVM evaluates
        both sides of the branch).
     2. ``POISSON_PREFIX`` terms in every gathered replica without a branch (the sums only grow,

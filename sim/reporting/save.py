@@ -27,7 +27,7 @@ from sim.reporting.plots import (
     plot_trajectories,
 )
 
-#: Figures ``write_figures`` draws (its ``progress`` counts them).
+#: Figures ``write_into`` draws (its ``progress`` counts them).
 FIGURES = 2
 
 
@@ -44,16 +44,6 @@ def _figures(result, folder: str | os.PathLike) -> list[tuple]:
     return [(plot_comparison if several else plot_outcomes, plots / "outcomes.png"),
             (plot_comparison_trajectories if several else plot_trajectories,
              plots / "trajectories.png")]
-
-
-def write_figures(result, folder: str | os.PathLike, progress=None) -> None:
-    """Draw ``plots/outcomes.png`` and ``plots/trajectories.png`` of a ``Results`` or a
-    ``Comparison`` (overlaid) into an existing folder, one after the other; ``progress`` is
-    called with 1 after each."""
-    done = progress or (lambda n: None)
-    for draw, path in _figures(result, folder):
-        draw(result, path)
-        done(1)
 
 
 def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=None) -> None:
@@ -85,27 +75,8 @@ def _drawn_aside(draw, *args):
     being removed. The signals are held back across ``fork``, so the child never runs this
     process's handlers or ``finally`` blocks: it leaves with ``os._exit``.
     """
-    if not DRAW_ASIDE:
-        yield
-        draw(*args)
-        return
-    read, write = os.pipe()
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        with warnings.catch_warnings():
-            # Python 3.12+ warns about fork in a process with threads (BLAS, Arrow): the child
-            # only draws with matplotlib and leaves with os._exit, taking no lock they hold.
-            warnings.filterwarnings("ignore", "This process .* use of fork", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:
-            _draw_in_child(write, read, held, draw, args)  # never returns
-    except OSError:  # no process to spare: draw here, after the body
-        pid = -1
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # (the child leaves before this)
-    os.close(write)
-    if pid < 0:
-        os.close(read)
+    pid, read = _fork_drawing(draw, args) if DRAW_ASIDE else (-1, -1)
+    if pid < 0:  # no second process: draw here, after the body
         yield
         draw(*args)
         return
@@ -128,6 +99,31 @@ def _drawn_aside(draw, *args):
     if status != 0:
         raise pickle.loads(failure) if failure else RuntimeError(
             f"drawing {args[-1]} failed (exit status {status})")
+
+
+def _fork_drawing(draw, args) -> tuple[int, int]:
+    """Fork a child that runs ``draw(*args)``; return its pid and the pipe end its failure comes
+    through, or ``(-1, -1)`` if no process could be made. Ctrl-C and SIGTERM are held back
+    across ``fork``."""
+    read, write = os.pipe()
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about fork in a process with threads (BLAS, Arrow): the child
+            # only draws with matplotlib and leaves with os._exit, taking no lock they hold.
+            warnings.filterwarnings("ignore", "This process .* use of fork", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            _draw_in_child(write, read, held, draw, args)  # never returns
+    except OSError:
+        pid = -1
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # (the child leaves before this)
+    os.close(write)
+    if pid < 0:
+        os.close(read)
+        return -1, -1
+    return pid, read
 
 
 def _draw_in_child(write: int, read: int, held, draw, args) -> None:
