@@ -156,18 +156,14 @@ def _stage_runs_kernel(stage, code):  # pragma: no cover
 def _cap_kernel(start, from_troops, phase1_end, phase2_end, platform, residual,
                 t):  # pragma: no cover
     cap = np.empty(start.size)
-    for i in range(cap.size):
-        if t >= start[i]:  # a timetable was started and not lifted by a return
-            if t >= phase2_end[i]:
-                cap[i] = residual[i]
-            elif t >= phase1_end[i]:
-                cap[i] = platform[i]
-            else:
-                span = max(phase1_end[i] - start[i], 1.0)
-                frac = clip((t - start[i]) / span, 0.0, 1.0)
-                cap[i] = from_troops[i] + (platform[i] - from_troops[i]) * frac
-        else:
-            cap[i] = np.inf
+    for i in range(cap.size):  # every case computed and one selected: no branches, vectorised
+        span = max(phase1_end[i] - start[i], 1.0)
+        frac = clip((t - start[i]) / span, 0.0, 1.0)
+        c = from_troops[i] + (platform[i] - from_troops[i]) * frac  # phase 1: the ramp down
+        c = platform[i] if t >= phase1_end[i] else c
+        c = residual[i] if t >= phase2_end[i] else c
+        # no timetable: none was started, or a return lifted it
+        cap[i] = c if t >= start[i] else np.inf
     return cap
 
 
@@ -218,9 +214,8 @@ def _complete_kernel(stage, phase2_end, departure_month, last_departure, t):  # 
             last_departure[i] = t
             if np.isnan(departure_month[i]):
                 departure_month[i] = t
-        if stage[i] == 5:
-            gone[n_gone] = i
-            n_gone += 1
+        gone[n_gone] = i  # a branch-free gather
+        n_gone += stage[i] == 5
     return gone[:n_gone]
 
 

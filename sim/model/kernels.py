@@ -12,6 +12,11 @@ draws). A parameter
 the scenario leaves the same in every run arrives as a number, not an array, and reads as ``p[i]``
 all the same (``_index_a_number``): the loops then stream only the parameters that vary.
 
+Where a loop's decision depends on the draws (a uniform under a chance, attacks above a
+threshold), it is written with selects (``a if c else b``) and ``&``/``|`` rather than ``if``
+blocks and ``and``/``or``: a branch the CPU cannot predict costs more than computing both sides,
+and without branches LLVM vectorises the loop. The values are the same either way.
+
 Kernels are compiled on first use and cached next to this file (or in numba's user-wide cache
 when the package folder is read-only), so only the first run on a machine pays the compile time.
 """
@@ -131,26 +136,32 @@ def poisson_search(u, lam, above, out):  # pragma: no cover - compiled
        uniform under it, less ``POISSON_BOUND_MARGIN``, is under the first CDF term as computed:
        the count is 0. Most months of most groups have no attack, so this settles most replicas
        (``test_fast_poisson_zeros_without_the_exponential_are_exact_at_the_edge`` puts
-       uniforms just under and over the exponential). The others' indices are gathered for the next pass:
+       uniforms just under and over the exponential). The test is computed without branches
+       (about half its outcomes differ from the last one's, so a branch was mispredicted half
+       the time: three times slower) and the others' indices are gathered for the next pass:
        a loop that skipped them in place would compute the exponential anyway (LLVM evaluates
        both sides of the branch).
     2. ``POISSON_PREFIX`` terms in every gathered replica without a branch (the sums only grow,
        so counting the ones below ``u`` equals walking until the first one above it); replicas
        whose sums were all below ``u``, and those above ``above``, are marked with
-       ``POISSON_PREFIX``.
-    3. The walk goes on, term by term, only where marked (recomputing the first terms, which
-       gives the same sums), and is skipped when nothing is marked (most of the deaths' draws).
+       ``POISSON_PREFIX`` and gathered again.
+    3. The walk goes on, term by term, in those replicas only (recomputing the first terms,
+       which gives the same sums; keeping them saved too little to be worth it).
     """
-    rest = np.empty(u.size, np.int64)
-    n_rest = 0
-    for i in range(u.size):
+    n = u.size
+    walk = np.empty(n, np.uint8)
+    for i in range(n):  # flags without a branch (``&``, not ``and``): LLVM vectorises the loop
         x = max(lam[i], 0.0)
-        settled = x <= POISSON_BOUND_BELOW and u[i] < (
-            1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0))) - POISSON_BOUND_MARGIN)
+        settled = (x <= POISSON_BOUND_BELOW) & (u[i] < (
+            1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0))) - POISSON_BOUND_MARGIN))
+        walk[i] = not settled
         out[i] = 0.0
-        rest[n_rest] = i  # kept only if not settled (a branch-free gather)
-        n_rest += 0 if settled else 1
-    marked = False
+    rest = np.empty(n, np.int32)
+    n_rest = 0
+    for i in range(n):  # a branch-free gather of the runs to walk
+        rest[n_rest] = i
+        n_rest += walk[i]
+    n_long = 0
     for r in range(n_rest):
         i = rest[r]
         ui, li = u[i], max(lam[i], 0.0)
@@ -160,17 +171,14 @@ def poisson_search(u, lam, above, out):  # pragma: no cover - compiled
         for j in range(1, POISSON_PREFIX):
             t *= li / j
             c += t
-            k += 1.0 if ui > c and t > 0.0 else 0.0
+            k += 1.0 if (ui > c) & (t > 0.0) else 0.0
         k = POISSON_PREFIX if li > above else k
         out[i] = k
-        marked |= k == POISSON_PREFIX
+        rest[n_long] = i  # the runs whose walk goes on, gathered in place (n_long <= r)
+        n_long += 1 if k == POISSON_PREFIX else 0
     big = False
-    if not marked:
-        return big
-    for r in range(n_rest):
+    for r in range(n_long):
         i = rest[r]
-        if out[i] != POISSON_PREFIX:
-            continue
         ui, li = u[i], max(lam[i], 0.0)
         if li > above:
             big = True

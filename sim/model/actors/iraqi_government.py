@@ -334,11 +334,11 @@ class IraqiGovernment(Agent):
                      pm_preference):  # pragma: no cover
         """Parliament votes where the draw falls under the chance; returns minus the demand hazard."""
         out = np.empty(voted.size)
-        for i in range(out.size):
-            if not voted[i] and troops[i] > 0 and u_vote[i] < -minus_chance[i]:
-                voted[i] = True
-                if stage[i] == 0 or stage[i] == 6:
-                    stage[i] = 1
+        for i in range(out.size):  # selects, not branches, on the draws (see sim.model.kernels)
+            vote = (not voted[i]) & (troops[i] > 0) & (u_vote[i] < -minus_chance[i])
+            s = stage[i]
+            stage[i] = 1 if vote & ((s == 0) | (s == 6)) else s
+            voted[i] |= vote
             h = (hazard[i] * (pressure[i] - threshold[i]) * (1 - pm_preference[i])
                  * (1.0 + voted[i]))
             out[i] = -max(h, 0.0)
@@ -349,10 +349,10 @@ class IraqiGovernment(Agent):
                        t):  # pragma: no cover
         """The government demands an exit where the draw falls under the chance (or an event
         imposes it), US forces are present and no process runs: a negotiation opens."""
-        for i in range(demanded.size):
-            open_ = stage[i] <= 1 or stage[i] >= 5  # no process runs (a residual may stay)
-            if open_ and troops[i] > 0 and (imposed or u_demand[i] < -minus_chance[i]):
-                stage[i] = 2
-                if not demanded[i]:
-                    demand_month[i] = t
-                demanded[i] = True
+        for i in range(demanded.size):  # selects, not branches, on the draws
+            s = stage[i]
+            open_ = (s <= 1) | (s >= 5)  # no process runs (a residual may stay)
+            demand = open_ & (troops[i] > 0) & (imposed | (u_demand[i] < -minus_chance[i]))
+            stage[i] = 2 if demand else s
+            demand_month[i] = t if demand & (not demanded[i]) else demand_month[i]
+            demanded[i] |= demand

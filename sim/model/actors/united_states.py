@@ -190,10 +190,11 @@ class UnitedStates(Agent):
                        gain_leadership, gain_iran):  # pragma: no cover
         """Who strikes this month, and the deterrence it buys (M6)."""
         for i in range(troops.size):
-            trigger = (militia_deaths[i] > 0 or attacks[i] >= threshold[i]) and troops[i] > 0
-            proportional[i] = trigger and doctrine_proportional
-            leadership[i] = (trigger and doctrine_leadership) or scheduled_leadership
-            iran[i] = trigger and doctrine_iran
+            # ``&`` and ``|``, not ``and`` and ``or``: no branch on the draws (see sim.model.kernels)
+            trigger = ((militia_deaths[i] > 0) | (attacks[i] >= threshold[i])) & (troops[i] > 0)
+            proportional[i] = trigger & doctrine_proportional
+            leadership[i] = (trigger & doctrine_leadership) | scheduled_leadership
+            iran[i] = trigger & doctrine_iran
             d = deterrence[i] * (1 - decay[i])
             gain = (gain_proportional[i] * proportional[i] + gain_leadership[i] * leadership[i]
                     + gain_iran[i] * iran[i])
@@ -215,7 +216,7 @@ class UnitedStates(Agent):
                 p_escalate = max(p_escalate, prob_commander[i])
             escalated[i] = u_escalation[i] < p_escalate
             fatalities[i] = militia_deaths[i]
-            any_hit |= escalated[i] and troops[i] > 0
+            any_hit |= escalated[i] & (troops[i] > 0)
         return any_hit
 
     # ---------------------------------------------------------------- domestic will (M10)
@@ -248,6 +249,6 @@ class UnitedStates(Agent):
             w = will[i] + (recovery[i] * (initial[i] - will[i])
                            - loss_per_fatality[i] * fatalities[i] - loss_passive[i] * passivity)
             will[i] = clip(w, 0.0, 1.0)
-            collapse[i] = will[i] < threshold[i] and not collapsed[i] and troops[i] > 0
+            collapse[i] = (will[i] < threshold[i]) & (not collapsed[i]) & (troops[i] > 0)
             any_collapse |= collapse[i]
         return any_collapse
