@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model.actors import isis
 import sim.engine as engine
 from sim.engine import blocks
-from sim.model.kernels import standard_normals
+from sim.model.draws import Stream
 from sim.model import DrawdownModel, batch_run_seeds
 from sim.scenario.library import scenarios_dir
 
@@ -161,39 +160,44 @@ def _times(ratio: float, word: str) -> str:
 
 def _record_draws(scenario, seed=1, block=0):
     """The draws an actual block makes on its random streams, in order: ``(draw, args,
-    kwargs)``, each ``draw(generator, *args, **kwargs)`` replaying one call the way the model
-    makes it (a Generator method, or the compiled normals of ``sim.model.kernels.standard_normals``)."""
+    kwargs)``, each replaying one call the way the model makes it: a ``Stream`` method
+    (``sim.model.draws``), called on a ``Stream``, or a Generator method (the exit process's
+    single-precision uniforms), called on the Generator."""
     calls = []
 
     class Recorder:
-        def __init__(self, gen):
-            self._gen = gen
+        def __init__(self, target):
+            self._target = target
 
         def __getattr__(self, name):
-            method = getattr(self._gen, name)
+            value = getattr(self._target, name)
+            if isinstance(value, np.random.Generator):
+                return Recorder(value)
 
             def draw(*args, **kwargs):
-                calls.append((getattr(np.random.Generator, name), args, kwargs))
-                return method(*args, **kwargs)
+                calls.append((getattr(type(self._target), name), args, kwargs))
+                return value(*args, **kwargs)
             return draw
-
-    def recorded_normals(stream, out):
-        calls.append((standard_normals, (out,), {}))
-        return standard_normals(stream._gen, out)
 
     params = scenario.sample_parameters(engine.BLOCK_SIZE, seed, block)
     model = DrawdownModel(scenario, n_runs=engine.BLOCK_SIZE, params=params,
                           rng=blocks.model_rng(seed, block))
+    recorders = {id(s): Recorder(s) for s in model.streams.values()}
+    model.streams = {name: recorders[id(s)] for name, s in model.streams.items()}
+    model.exit_stream = recorders[id(model.exit_stream)]
     for agent in model.agents:
         if hasattr(agent, "stream"):
-            agent.stream = Recorder(agent.stream)
-    isis.standard_normals = recorded_normals  # the actor that draws normals
-    try:
-        model.run()
-    finally:
-        isis.standard_normals = standard_normals
+            agent.stream = recorders[id(agent.stream)]
+    model.run()
     model.release()
     return calls
+
+
+def _replay(calls, generator):
+    """Make the recorded draws again from ``generator`` (see ``_record_draws``)."""
+    stream = Stream(generator)
+    for draw, args, kwargs in calls:
+        draw(stream if draw.__qualname__.startswith("Stream.") else generator, *args, **kwargs)
 
 
 def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
@@ -208,9 +212,7 @@ def test_against_the_random_number_floor(benchmark, perf, baseline, tmp_path):
             for name in names:  # parameter sampling: one stream per parameter, as the scenario does
                 ss = np.random.SeedSequence(entropy=1, spawn_key=(0, 1, zlib.crc32(name.encode())))
                 np.random.default_rng(ss).random(engine.BLOCK_SIZE)
-            gen = np.random.default_rng(np.random.SeedSequence(entropy=1, spawn_key=(0, 0)))
-            for draw, args, kwargs in calls:
-                draw(gen, *args, **kwargs)
+            _replay(calls, np.random.default_rng(np.random.SeedSequence(entropy=1, spawn_key=(0, 0))))
 
     runs, jobs = _engine_jobs(perf, baseline, tmp_path)
     best = benchmark.pedantic(_best_interleaved, args=(1 if perf.quick else ROUNDS,

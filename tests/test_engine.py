@@ -361,25 +361,59 @@ def test_model_outcomes_unchanged_by_the_fast_poisson(monkeypatch):
     np.testing.assert_array_equal(fast.trajectories, slow.trajectories)
 
 
-@pytest.mark.parametrize("shape", [(5,), (2, 1023), (2, 1024), (2, 10_000), (3, 4097)])
-def test_compiled_normals_are_numpys_normals_and_leave_the_same_generator_state(shape):
-    """``standard_normals`` (compiled from COMPILED_NORMALS_FROM values) draws numpy's values."""
-    from sim.model.kernels import standard_normals
-    ours, numpys = (np.random.default_rng(np.random.SeedSequence(11)) for _ in range(2))
-    for _ in range(3):  # consecutive fills: the state after one is where the next starts
-        got = standard_normals(ours, np.empty(shape))
-        np.testing.assert_array_equal(got, numpys.standard_normal(shape))
+@pytest.mark.parametrize("shape", [(0,), (1,), (3,), (5,), (2, 1023), (2, 10_000), (3, 4097)])
+def test_streams_draw_numpys_numbers_and_leave_the_same_generator_state(shape):
+    """``Stream`` gives the uniforms, normals and raw draws numpy's Generator gives, in order,
+    and leaves it where numpy would (sizes around the four lanes and the block's)."""
+    from sim.model.draws import Stream
+    for seed in (11, 2**63 + 5):
+        ours, numpys = (np.random.default_rng(np.random.SeedSequence(seed)) for _ in range(2))
+        stream = Stream(ours)
+        assert stream._state is not None  # the compiled path, not the fallback
+        for _ in range(2):  # consecutive fills: the state after one is where the next starts
+            np.testing.assert_array_equal(stream.uniforms(np.empty(shape)), numpys.random(shape))
+            np.testing.assert_array_equal(stream.normals(np.empty(shape)),
+                                          numpys.standard_normal(shape))
+            np.testing.assert_array_equal(stream.raw(shape[-1]),
+                                          numpys.bit_generator.random_raw(shape[-1]))
+            # numpy's own methods continue from where the stream left the Generator
+            np.testing.assert_array_equal(ours.random(3, dtype=np.float32),
+                                          numpys.random(3, dtype=np.float32))
+        assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+def test_stream_normals_cover_the_ziggurats_rare_cases():
+    """Enough normals that the wedges and the tail (|z| > 3.44, one in ~1,700) are drawn, each
+    equal to numpy's; a stream over another bit generator falls back to numpy."""
+    from sim.model.draws import Stream
+    ours, numpys = (np.random.default_rng(5) for _ in range(2))
+    got = Stream(ours).normals(np.empty(200_000))
+    np.testing.assert_array_equal(got, numpys.standard_normal(200_000))
+    assert (np.abs(got) > 3.442619855899).sum() > 50
+    other = np.random.Generator(np.random.Philox(3))
+    stream = Stream(other)
+    assert stream._state is None
+    np.testing.assert_array_equal(stream.uniforms(np.empty(7)),
+                                  np.random.Generator(np.random.Philox(3)).random(7))
+
+
+def test_stream_normals_fall_back_to_numpy_if_the_draws_made_ahead_run_out(monkeypatch):
+    """The ziggurat's rejections could (in theory) use more draws than were made ahead: the
+    compiled loop then leaves the state alone and numpy draws the values instead."""
+    from sim.model import draws
+    monkeypatch.setattr(draws, "_fill_normals", lambda state, out: False)
+    ours, numpys = (np.random.default_rng(9) for _ in range(2))
+    np.testing.assert_array_equal(draws.Stream(ours).normals(np.empty(100)),
+                                  numpys.standard_normal(100))
     assert ours.bit_generator.state == numpys.bit_generator.state
-    strided = np.empty((shape[-1], 2))[:, 0]  # not contiguous: refused, as numpy refuses it
-    with pytest.raises(ValueError, match="contiguous"):
-        standard_normals(ours, strided)
 
 
-def test_model_outcomes_unchanged_by_the_compiled_normals(monkeypatch):
-    from sim.model.actors import isis
+def test_model_outcomes_unchanged_by_the_compiled_draws(monkeypatch):
+    """A block drawn through numpy's own methods has the same results, bit for bit."""
+    from sim.model import draws
     sc = load_scenario(scenarios_dir() / "baseline.yaml").with_changes(horizon_months=18)
-    fast = engine.run_block(sc, 3, 0, keep_trajectories=True)  # a full block: the compiled fill
-    monkeypatch.setattr(isis, "standard_normals", lambda stream, out: stream.standard_normal(out=out))
+    fast = engine.run_block(sc, 3, 0, keep_trajectories=True)
+    monkeypatch.setattr(draws, "_state_words", lambda bit_generator: None)  # numpy's methods
     slow = engine.run_block(sc, 3, 0, keep_trajectories=True)
     for name, col in fast.columns.items():
         np.testing.assert_array_equal(col, slow.columns[name], err_msg=name)

@@ -149,24 +149,3 @@ def test_an_interrupt_swallowed_by_compiled_code_is_still_an_interrupt(monkeypat
     assert len(hooked) == 1  # only the interrupt is kept quiet
 
 
-@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks here")
-def test_interrupts_wait_while_a_generator_is_in_compiled_code(monkeypatch):
-    """A Ctrl-C that lands while numba unboxes a Generator crashed the process (SIGSEGV, seen
-    under load): the compiled normals run with SIGINT and SIGTERM blocked, and the mask is back
-    as it was afterwards, even if the loop fails."""
-    import numpy as np
-
-    from sim.model import kernels
-
-    seen = []
-
-    def fill(stream, flat):
-        seen.append(signal.pthread_sigmask(signal.SIG_BLOCK, []))
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(kernels, "_fill_standard_normals", fill)
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    with pytest.raises(RuntimeError):
-        kernels.standard_normals(np.random.default_rng(0), np.empty(kernels.COMPILED_NORMALS_FROM))
-    assert {signal.SIGINT, signal.SIGTERM} <= seen[0]
-    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before

@@ -4,13 +4,14 @@ The actors' mechanisms (``sim/model/actors/``) run as compiled loops over the re
 block, one loop per mechanism, written next to the method it serves: one pass over memory
 instead of a dozen numpy temporaries. Each loop does per element exactly the IEEE operations,
 in the same order, that the vectorised numpy expression would, so the two agree bit for bit
-(tests pin the Poisson walk and the normals against numpy references). Transcendental functions (``exp``, ``expm1``, ``log``, ``**``)
-stay in numpy, whose SIMD versions (on CPUs with AVX-512) differ from the C library's in the last
-bits. One exception: the Poisson walk's ``exp``, the C library's, whose value only decides which
-side of a uniform a CDF sum falls on (a last-bit difference changes a count about once in 10^15
-draws). A parameter
-the scenario leaves the same in every run arrives as a number, not an array, and reads as ``p[i]``
-all the same (``_index_a_number``): the loops then stream only the parameters that vary.
+(tests pin the Poisson walk against a numpy reference; the random draws themselves are in
+``sim.model.draws``). Transcendental functions (``exp``, ``expm1``, ``log``, ``**``) stay in
+numpy, whose SIMD versions (on CPUs with AVX-512) differ from the C library's in the last bits.
+One exception: the Poisson walk's ``exp``, the C library's, whose value only decides which side
+of a uniform a CDF sum falls on (a last-bit difference changes a count about once in 10^15
+draws). A parameter the scenario leaves the same in every run arrives as a number, not an
+array, and reads as ``p[i]`` all the same (``_index_a_number``): the loops then stream only the
+parameters that vary.
 
 Where a loop's decision depends on the draws (a uniform under a chance, attacks above a
 threshold), it is written with selects (``a if c else b``) and ``&``/``|`` rather than ``if``
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import math
 import operator
-import signal
 
 import numpy as np
 from numba import njit, types
@@ -64,47 +64,6 @@ def clip(x, low, high):  # pragma: no cover - compiled
 def relax(x, target, rate):  # pragma: no cover - compiled
     """Move ``x`` towards ``target`` by ``rate`` of the gap and keep it in 0..1."""
     return clip(x + rate * (target - x), 0.0, 1.0)
-
-
-#: Values below which ``standard_normals`` calls numpy instead: handing a Generator to a compiled
-#: loop has a fixed cost (numba unboxes its bit generator) that small arrays do not repay.
-COMPILED_NORMALS_FROM = 2048
-
-
-def standard_normals(stream: np.random.Generator, out: np.ndarray) -> np.ndarray:
-    """``stream.standard_normal(out=out)``: the same values, faster for a block.
-
-    ``out`` must be C-contiguous float64, as numpy requires. The values and the generator's state
-    afterwards are numpy's, bit for bit (a test compares them): numba's
-    ``Generator.standard_normal`` is a port of numpy's ziggurat, with numpy's tables, drawing from
-    the same bit generator.
-    """
-    if out.size < COMPILED_NORMALS_FROM or not out.flags.c_contiguous:
-        return stream.standard_normal(out=out)
-    # Interrupts wait until the loop returns: a Python signal handler that raises while numba
-    # unboxes the Generator leaves it half unboxed, and the loop then crashes the process
-    # (SIGSEGV) instead of stopping it. The signal is delivered as soon as it is unblocked.
-    if _BLOCKABLE:
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
-        try:
-            _fill_standard_normals(stream, out.reshape(-1))
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    else:  # pragma: no cover - platforms without signal masks (Windows)
-        _fill_standard_normals(stream, out.reshape(-1))
-    return out
-
-
-#: The signals held back while a Generator is handed to compiled code (Ctrl-C, ``kill``).
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
-_BLOCKABLE = hasattr(signal, "pthread_sigmask")
-
-
-@njit(**COMPILE)
-def _fill_standard_normals(stream, flat):  # pragma: no cover - compiled
-    """numba's ``Generator.standard_normal``, value by value into ``flat`` (numpy's order)."""
-    for i in range(flat.size):
-        flat[i] = stream.standard_normal()
 
 
 #: CDF terms every replica sums without branching before the walk goes on where it must: the

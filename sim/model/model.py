@@ -10,6 +10,7 @@ Baghdad moves its stages, Washington's troops follow its timetable.
 
 Randomness comes only from ``self.rng`` (the Mesa model's numpy Generator): each actor draws from
 its own child stream spawned from it, which keeps common random numbers aligned across scenarios.
+The streams are ``sim.model.draws.Stream``: numpy's numbers, drawn in compiled loops.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mesa import DataCollector
 from numba import njit
 
 from sim.model.actors import ISIS, Iran, IraqiGovernment, Militia, UnitedStates
+from sim.model.draws import Stream
 from sim.model.events import EventSeries
 from sim.model.kernels import COMPILE
 from sim.model.exit import ExitProcess
@@ -117,7 +119,7 @@ class DrawdownModel(mesa.Model):
         # (and common random numbers across versions of the model) stay as they were.
         names = (["events", "iran", "us", "iraq", "isis"] + [f"militia:{n}" for n, _ in militias]
                  + ["responses", "exit"])
-        self.streams = dict(zip(names, self.rng.spawn(len(names))))
+        self.streams = {name: Stream(g) for name, g in zip(names, self.rng.spawn(len(names)))}
         self.exit_stream = self.streams["exit"]
         self.exit = ExitProcess(self.n_runs)  # the exit process Baghdad and Washington share
 
@@ -210,7 +212,7 @@ class DrawdownModel(mesa.Model):
         groups, n = len(self.militias), self.n_runs
         if getattr(self, "_responses", None) is None:
             self._responses = np.empty((groups, n), dtype=np.float32)
-        raws = self.streams["responses"].bit_generator.random_raw((groups + 2) // 3 * n)
+        raws = self.streams["responses"].raw((groups + 2) // 3 * n)
         _split_raw_uniforms(raws.reshape(-1, n), self._responses)
         return self._responses
 

@@ -5,8 +5,8 @@ Iraqi government → ISIS → bookkeeping. One module per actor; each mechanism 
 method of its actor, named for what it does; its docstring names the mechanism and the evidence
 (claim ids in ``seeds/claims.yaml``).
 
-Every random draw is made unconditionally, with a fixed shape, from the actor's own stream, so
-two scenarios that differ in one lever keep their random numbers aligned (common random
+Every random draw is made unconditionally, with a fixed shape, from the actor's own stream (a
+``sim.model.draws.Stream``: numpy's numbers, drawn in compiled loops), so two scenarios that differ in one lever keep their random numbers aligned (common random
 numbers). A mechanism's per-replica arithmetic runs as one compiled loop over the block
 (numba), written right below its method as a static ``_..._kernel`` (``sim.model.kernels``).
 """

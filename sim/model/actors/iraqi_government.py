@@ -175,9 +175,9 @@ class IraqiGovernment(Agent):
         """
         m, p = self.model, self.model.p
         # one uniform a run for talks or a return; compared with a chance, so single precision
-        u_exit = m.exit_stream.random(out=self.exit_draws, dtype=np.float32)
+        u_exit = m.exit_stream.generator.random(out=self.exit_draws, dtype=np.float32)
         self.negotiate_exit(u_exit, m.exit.runs_in_talks())  # talks opened by a demand this month start next month
-        u_vote, u_demand = self.stream.random(out=self.draws)
+        u_vote, u_demand = self.stream.uniforms(self.draws)
         # chances are 1 - exp(-hazard); expm1 stays in numpy (its SIMD bits, see sim.model.kernels)
         no_vote = self._vote_hazard_kernel(self.withdrawal_pressure, p.iraq_vote_threshold,
                                            p.iraq_vote_hazard)

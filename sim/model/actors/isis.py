@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import Agent
 
-from sim.model.kernels import clip, kernel, standard_normals
+from sim.model.kernels import clip, kernel
 from sim.model.parameters import per_run
 
 
@@ -51,7 +51,7 @@ class ISIS(Agent):
     def step(self):
         """ISIS's month: feel CT pressure, cross from Syria, grow or shrink, take or lose ground,
         rally or lose supporters, set the attack tempo."""
-        z = standard_normals(self.stream, self.draws)
+        z = self.stream.normals(self.draws)
         self.counter_terrorism_pressure()
         self.cross_from_syria()
         self.grow_in_iraq(z[0])

@@ -141,7 +141,7 @@ class Militia(Agent):
             exposure=m.militia_exposure(), cohesion=self.cohesion, strength=self.strength,
             deterrence=m.us.deterrence, control_effect=p.militia_control_effect,
             control=m.gov.militia_control, cooperation=m.gov.cooperation)
-        u = self.stream.random(out=self.draws)
+        u = self.stream.uniforms(self.draws)
         poisson_from_uniform(u[0], rate, out=self.attacks)
         poisson_from_uniform(u[1], self.attacks * p.militia_lethality, out=self.fatalities)
 

@@ -141,7 +141,7 @@ class UnitedStates(Agent):
         t = m.month
         attacks = m.militia_attacks_total()
         militia_deaths = m.militia_fatalities_total()
-        u_escalation, u_deaths = self.stream.random(out=self.draws)
+        u_escalation, u_deaths = self.stream.uniforms(self.draws)
 
         doctrine = m.retaliation
         commander = m.events.strike_iranian_commander[t] > 0
