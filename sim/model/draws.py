@@ -16,7 +16,9 @@ jump-ahead: four steps are one multiply and add by other constants), then writte
 The loops read and write the PCG64 state where numpy keeps it (a 128-bit state and increment,
 low word first, as numpy's C code lays them out where the compiler has 128-bit integers). That
 layout is checked once a process against ``bit_generator.state``; for another layout or another
-bit generator the methods call numpy instead, with the same results.
+bit generator the methods call numpy instead, with the same results. The normals use numpy's
+ziggurat tables as numba ships them (for its own port of numpy's sampler): tables re-derived from
+the method's definition differ from numpy's in the last digits.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
-from numba.np.random._constants import (fi_double, ki_double, wi_double, ziggurat_nor_inv_r,
-                                        ziggurat_nor_r)
 
 from sim.model.kernels import COMPILE
+
+try:  # numpy's ziggurat tables, as numba copies them for its port of numpy's sampler
+    from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
+    _TABLES = True
+except ImportError:  # pragma: no cover - a numba without them: numpy draws the normals
+    _TABLES = False
 
 #: PCG64's 128-bit multiplier (numpy's PCG_DEFAULT_MULTIPLIER_128), high and low words.
 _MULT_HIGH = np.uint64(2549297995355413924)
@@ -252,8 +258,8 @@ class Stream:
 
     def normals(self, out: np.ndarray) -> np.ndarray:
         """``generator.standard_normal(out=out)`` into the float64 array ``out``."""
-        if (self._state is None or out.dtype != np.float64 or not out.flags.c_contiguous
-                or not _fill_normals(self._state, out.reshape(-1))):
+        if (self._state is None or not _TABLES or out.dtype != np.float64
+                or not out.flags.c_contiguous or not _fill_normals(self._state, out.reshape(-1))):
             return self.generator.standard_normal(out=out)
         return out
 

@@ -238,11 +238,11 @@ def _fold_month(t, threshold, isis, territory, territory_peak, pressure, attacks
         pressure_peak[i] = max(pressure_peak[i], pressure[i])
         troop_months[i] += troops[i]
         first = months_to_resurgence[i]
-        months_to_resurgence[i] = t if isis[i] >= threshold and np.isnan(first) else first
+        months_to_resurgence[i] = t if (isis[i] >= threshold) & np.isnan(first) else first
         first = months_to_expulsion[i]
-        months_to_expulsion[i] = t if demanded[i] and np.isnan(first) else first
+        months_to_expulsion[i] = t if demanded[i] & np.isnan(first) else first
         first = months_to_vote[i]
-        months_to_vote[i] = t if voted[i] and np.isnan(first) else first
+        months_to_vote[i] = t if voted[i] & np.isnan(first) else first
     if t > 0:
         for i in range(isis.size):
             total_attacks[i] += attacks[i]
