@@ -293,7 +293,7 @@ def test_a_failure_drawing_aside_is_raised_here_with_its_path_and_cause(phased, 
     def full_disk(results, path):
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(save, "plot_outcomes", full_disk)
+    monkeypatch.setattr(plots, "plot_outcomes", full_disk)
     with pytest.raises(OSError) as caught:
         save.write_into(phased, tmp_path)
     assert caught.value.errno == 28 and caught.value.filename == str(tmp_path / "plots" / "outcomes.png")
@@ -318,11 +318,22 @@ def test_an_interrupt_while_a_figure_is_drawn_aside_ends_the_drawing_process(pha
             time.sleep(0.05)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(save, "plot_outcomes", endless)
-    monkeypatch.setattr(save, "plot_trajectories", interrupted)
+    monkeypatch.setattr(plots, "plot_outcomes", endless)
+    monkeypatch.setattr(plots, "plot_trajectories", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save.write_into(phased, tmp_path)
     child = int(started.read_text())
     assert child != os.getpid()
     with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
         os.kill(child, 0)
+
+
+def test_run_and_compare_print_their_tables_before_matplotlib_is_imported():
+    """``iraqsim run`` and ``compare`` import matplotlib only to draw (~0.3 s sooner to the
+    printed table); the process drawing aside imports it while this one writes the data."""
+    import subprocess
+    import sys
+    code = ("import sys, sim.cli.run, sim.cli.compare; "
+            "print('matplotlib' in sys.modules, 'sim.reporting.plots' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"

@@ -20,12 +20,6 @@ from pathlib import Path
 
 from sim.engine.compare import Comparison
 from sim.engine.io import write_atomically
-from sim.reporting.plots import (
-    plot_comparison,
-    plot_comparison_trajectories,
-    plot_outcomes,
-    plot_trajectories,
-)
 
 #: Figures ``write_into`` draws (its ``progress`` counts them).
 FIGURES = 2
@@ -37,13 +31,25 @@ DRAW_ASIDE = sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def _figures(result, folder: str | os.PathLike) -> list[tuple]:
-    """``(draw, path)`` of the two figures of a ``Results`` or a ``Comparison`` (overlaid)."""
+    """``(name, path)`` of the two figures of a ``Results`` or a ``Comparison`` (overlaid): the
+    names of their functions in ``sim.reporting.plots``."""
     plots = Path(folder) / "plots"
     plots.mkdir(exist_ok=True)
     several = isinstance(result, Comparison)
-    return [(plot_comparison if several else plot_outcomes, plots / "outcomes.png"),
-            (plot_comparison_trajectories if several else plot_trajectories,
+    return [("plot_comparison" if several else "plot_outcomes", plots / "outcomes.png"),
+            ("plot_comparison_trajectories" if several else "plot_trajectories",
              plots / "trajectories.png")]
+
+
+def _draw(name: str, result, path: Path) -> None:
+    """Draw figure ``name`` of ``sim.reporting.plots``, importing it (and matplotlib) on first use.
+
+    matplotlib takes ~0.3 s to import: ``iraqsim run`` prints its table without it, and the
+    process that draws the first figure aside imports it while this one writes the data files.
+    """
+    from sim.reporting import plots
+
+    getattr(plots, name)(result, path)
 
 
 def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=None) -> None:
@@ -57,9 +63,9 @@ def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=N
         return
     done = progress or (lambda n: None)
     (first, first_path), (second, second_path) = _figures(result, folder)
-    with _drawn_aside(first, result, first_path):
+    with _drawn_aside(_draw, first, result, first_path):
         result.write_into(Path(folder), progress=progress)
-        second(result, second_path)
+        _draw(second, result, second_path)
         done(1)
     done(1)
 
