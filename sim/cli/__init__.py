@@ -33,9 +33,12 @@ def _on_signal(signum, frame):
 
 def _quiet_unraisable(hook):
     """An ``unraisablehook`` that stays silent about an interrupt raised where Python cannot
-    propagate it (a ctypes callback inside numba's compiler, say): ``main`` reports it."""
+    propagate it (a ctypes callback inside numba's compiler, say): ``main`` reports it. Once a
+    signal has arrived it is silent about every error: those are the debris of what the
+    interrupt cut short (llvmlite's finaliser of an object whose creation it stopped fails on
+    exit with an ``AttributeError``), and ``main`` has said, in one line, what happened."""
     def unraisable(args):
-        if not isinstance(args.exc_value, (KeyboardInterrupt, Terminated)):
+        if not isinstance(args.exc_value, (KeyboardInterrupt, Terminated)) and not _RECEIVED:
             hook(args)
     unraisable.iraqsim = True
     return unraisable
