@@ -397,6 +397,18 @@ def test_stream_normals_cover_the_ziggurats_rare_cases():
                                   np.random.Generator(np.random.Philox(3)).random(7))
 
 
+def test_streams_ask_numpy_where_its_state_layout_is_not_known(monkeypatch):
+    """For a numpy whose PCG64 layout is not known (3 and later), no pointer is followed: the
+    draws come from numpy's own methods, the same numbers."""
+    from sim.model import draws
+    monkeypatch.setattr(draws, "_KNOWN_LAYOUT", False)
+    ours, numpys = (np.random.default_rng(4) for _ in range(2))
+    stream = draws.Stream(ours)
+    assert stream._state is None
+    np.testing.assert_array_equal(stream.normals(np.empty(50)), numpys.standard_normal(50))
+    np.testing.assert_array_equal(stream.raw(5), numpys.bit_generator.random_raw(5))
+
+
 def test_stream_normals_fall_back_to_numpy_if_the_draws_made_ahead_run_out(monkeypatch):
     """The ziggurat's rejections could (in theory) use more draws than were made ahead: the
     compiled loop then leaves the state alone and numpy draws the values instead."""

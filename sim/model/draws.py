@@ -14,8 +14,9 @@ time. Here the sequence is computed four steps apart in four independent lanes (
 jump-ahead: four steps are one multiply and add by other constants), then written in order.
 
 The loops read and write the PCG64 state where numpy keeps it (a 128-bit state and increment,
-low word first, as numpy's C code lays them out where the compiler has 128-bit integers). That
-layout is checked once a process against ``bit_generator.state``; for another layout or another
+low word first, as numpy's C code lays them out where the compiler has 128-bit integers), for
+the numpy versions known to keep it there (before 3). The words are checked against
+``bit_generator.state`` when a ``Stream`` is made; for another layout, another numpy or another
 bit generator the methods call numpy instead, with the same results. The normals use numpy's
 ziggurat tables as numba ships them (for its own port of numpy's sampler): tables re-derived from
 the method's definition differ from numpy's in the last digits.
@@ -224,10 +225,16 @@ def _ziggurat_edge(draws, used, idx, rabs, x):  # pragma: no cover - compiled
     return x, used, 0
 
 
+#: numpy versions whose PCG64 keeps, at ``ctypes.state_address``, a pointer to its 128-bit state
+#: and increment (numpy 1.17 to 2.x). The pointer is followed only for these: for a numpy that
+#: laid the struct out otherwise it could point anywhere, so ``Stream`` asks numpy instead.
+_KNOWN_LAYOUT = np.lib.NumpyVersion(np.__version__) < "3.0.0"
+
+
 def _state_words(bit_generator) -> np.ndarray | None:
     """numpy's PCG64 state as four uint64 words in place (state low, high, increment low,
     high), or None if ``bit_generator`` is not a PCG64 laid out that way."""
-    if type(bit_generator) is not np.random.PCG64:
+    if type(bit_generator) is not np.random.PCG64 or not _KNOWN_LAYOUT:
         return None
     address = ctypes.c_void_p.from_address(bit_generator.ctypes.state_address).value
     words = np.ctypeslib.as_array((ctypes.c_uint64 * 4).from_address(address))
