@@ -133,13 +133,13 @@ def test_an_interrupt_swallowed_by_compiled_code_is_still_an_interrupt(monkeypat
     and numba then fails with an error of its own: the noted signal makes it one line and 130."""
     import sim.cli as cli
 
-    def compile_interrupted(argv, drawing=None):
+    def compile_interrupted(argv):
         cli._RECEIVED.append(signal.SIGINT)  # what the handler notes when Ctrl-C arrives
         raise RuntimeError("no compiled object yet for <Library 'histogram_month'>")
     monkeypatch.setattr("sim.cli.app.run", compile_interrupted)
     assert cli.main(["run", "baseline"]) == 130
     assert capsys.readouterr().err.strip() == "iraqsim: interrupted; nothing was written"
-    monkeypatch.setattr("sim.cli.app.run", lambda argv, drawing=None: (_ for _ in ()).throw(RuntimeError("bug")))
+    monkeypatch.setattr("sim.cli.app.run", lambda argv: (_ for _ in ()).throw(RuntimeError("bug")))
     with pytest.raises(RuntimeError, match="bug"):  # without a signal, an error stays an error
         cli.main(["run", "baseline"])
     hooked = []

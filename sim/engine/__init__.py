@@ -6,32 +6,11 @@ quantile bands (``summary.py``, ``binning.py``) and returns ``Results`` (``resul
 ``Comparison`` (``compare.py``). See docs/ARCHITECTURE.md.
 """
 
-import importlib
+from sim.engine.blocks import BLOCK_SIZE, BlockResult, blocks_for, run_block
+from sim.engine.compare import Comparison, compare
+from sim.engine.engine import run
+from sim.engine.executors import execute
+from sim.engine.results import Results
 
-#: The names below load on first use (importing one module of this package does not load the
-#: others): name -> the module that defines it.
-PUBLIC = {
-    "BLOCK_SIZE": "sim.engine.blocks",
-    "BlockResult": "sim.engine.blocks",
-    "blocks_for": "sim.engine.blocks",
-    "run_block": "sim.engine.blocks",
-    "Comparison": "sim.engine.compare",
-    "compare": "sim.engine.compare",
-    "run": "sim.engine.engine",
-    "execute": "sim.engine.executors",
-    "Results": "sim.engine.results",
-}
-
-__all__ = sorted(PUBLIC)
-
-
-def __getattr__(name):
-    if name in PUBLIC:
-        value = getattr(importlib.import_module(PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *PUBLIC})
+__all__ = ["BLOCK_SIZE", "BlockResult", "Comparison", "Results", "blocks_for", "compare",
+           "execute", "run", "run_block"]

@@ -16,6 +16,7 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
+import mesa
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -213,7 +214,7 @@ def software_versions() -> dict[str, str]:
     between SciPy releases (e.g. 1.13 and 1.17 give different Beta quantiles for a few draws in
     100,000).
     """
-    return {"mesa": version("mesa"), "numpy": np.__version__, "scipy": version("scipy"),
+    return {"mesa": mesa.__version__, "numpy": np.__version__, "scipy": version("scipy"),
             "python": sys.version.split()[0]}
 
 
