@@ -492,3 +492,43 @@ def test_replacing_a_result_of_another_job_says_so_in_one_line(tmp_path, monkeyp
     assert main(["run", "baseline", "--runs", "50", "--out", "r", "--quiet"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "baseline, 100 runs" in err[0] and "baseline, 50 runs" in err[0]
+
+
+def test_a_deferred_package_runs_its_init_only_when_asked_for_a_name(tmp_path, monkeypatch):
+    """``sim._lazy.defer_package_init``: submodules import without the package's ``__init__``;
+    the first name asked of the package runs it, in the same module object."""
+    from sim._lazy import defer_package_init
+    package = tmp_path / "heavypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("import sys\nsys.heavypkg_loaded = True\n"
+                                         "from heavypkg.core import Core\nEXTRA = 'everything'\n")
+    (package / "core.py").write_text("class Core:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delattr(sys, "heavypkg_loaded", raising=False)
+    try:
+        defer_package_init("heavypkg")
+        from heavypkg.core import Core
+        assert not hasattr(sys, "heavypkg_loaded")  # the submodule came alone
+        import heavypkg
+        assert heavypkg.EXTRA == "everything" and heavypkg.Core is Core
+        assert sys.heavypkg_loaded
+        defer_package_init("heavypkg")  # already imported: nothing changes
+        assert sys.modules["heavypkg"] is heavypkg
+    finally:
+        for name in ("heavypkg", "heavypkg.core"):
+            sys.modules.pop(name, None)
+        monkeypatch.delattr(sys, "heavypkg_loaded", raising=False)
+
+
+def test_the_command_runs_the_model_without_the_rest_of_mesa(tmp_path):
+    """``iraqsim run`` needs Mesa's ``Model`` and ``Agent``: Mesa's spaces, batch runner,
+    networkx and SciPy's spatial package (~0.6 s at start) are never loaded."""
+    code = ("import sys, sim.cli\n"
+            "code = sim.cli.main(['run', 'baseline', '--runs', '100', '--quiet', '--out', 'res'])\n"
+            "print(code, sorted(m for m in ('mesa.space', 'mesa.batchrunner', 'networkx', "
+            "'scipy.spatial') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0 []"
+    assert (tmp_path / "res" / "outcomes.parquet").is_file()

@@ -13,6 +13,9 @@ import os
 import signal
 import sys
 import threading
+import time
+
+from sim._lazy import defer_package_init
 
 
 class Terminated(BaseException):
@@ -32,16 +35,41 @@ def _on_signal(signum, frame):
 
 
 def _quiet_unraisable(hook):
-    """An ``unraisablehook`` that stays silent about an interrupt raised where Python cannot
-    propagate it (a ctypes callback inside numba's compiler, say): ``main`` reports it. Once a
-    signal has arrived it is silent about every error: those are the debris of what the
-    interrupt cut short (llvmlite's finaliser of an object whose creation it stopped fails on
-    exit with an ``AttributeError``), and ``main`` has said, in one line, what happened."""
+    """An ``unraisablehook`` for an interrupt raised where Python cannot propagate it.
+
+    A signal's handler runs wherever the main thread is, and there it may raise where Python
+    can only print (a ctypes callback inside numba's compiler, an object's ``__del__``): the
+    interrupt would be lost and the job would go on to its end. This hook has the same signal
+    sent again a moment later, so the handler runs once more where it can stop the job; ``main``
+    then reports it in one line. Once a signal has arrived the hook is silent about every error:
+    those are the debris of what the interrupt cut short (llvmlite's finaliser of an object
+    whose creation it stopped fails on exit with an ``AttributeError``)."""
     def unraisable(args):
-        if not isinstance(args.exc_value, (KeyboardInterrupt, Terminated)) and not _RECEIVED:
-            hook(args)
+        try:
+            if isinstance(args.exc_value, (KeyboardInterrupt, Terminated)):
+                _send_again(_SIGNAL_OF[type(args.exc_value)])
+            elif not _RECEIVED:
+                hook(args)
+        except (KeyboardInterrupt, Terminated) as exc:  # the signal came back while in here
+            _send_again(_SIGNAL_OF[type(exc)])
     unraisable.iraqsim = True
     return unraisable
+
+
+_SIGNAL_OF = {KeyboardInterrupt: signal.SIGINT, Terminated: signal.SIGTERM}
+
+
+def _send_again(signum: int, after: float = 0.05) -> None:
+    """Send ``signum`` to this process ``after`` seconds from now, from another thread: the
+    unraisable hook has returned by then (were the handler to run inside the hook, its exception
+    would be lost again; the hook catches that case too and sends it once more)."""
+    def send():
+        time.sleep(after)
+        os.kill(os.getpid(), signum)
+    try:
+        threading.Thread(target=send, daemon=True, name="iraqsim-signal-again").start()
+    except RuntimeError:  # the interpreter is shutting down: nothing is left to stop
+        pass
 
 
 def _interrupted(exc: BaseException) -> type | None:
@@ -73,7 +101,9 @@ def main(argv=None) -> int:
                 signal.signal(signum, _on_signal)
     if not getattr(sys.unraisablehook, "iraqsim", False):
         sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
+    defer_package_init("mesa")  # the model needs two of Mesa's modules, not all of Mesa
     try:
+        import mesa.model  # noqa: F401  first: its logger's set-up takes longer the more is loaded
         from sim.cli.app import run  # numpy, numba, pandas...: Ctrl-C may come while they load
         return run(argv)
     except BrokenPipeError:  # `iraqsim ... | head`: the reader left; leave quietly

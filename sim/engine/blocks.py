@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mesa
 import numpy as np
+from mesa.agent import Agent
 
 from sim.engine.summary import MonthlyHistograms, SummaryPart, summarise_block
 from sim.model.model import DrawdownModel
@@ -112,7 +112,7 @@ def _dismantle(model) -> None:
     """
     for value in list(vars(model).values()):
         for obj in (value if isinstance(value, (list, tuple)) else (value,)):
-            if isinstance(obj, mesa.Agent):
+            if isinstance(obj, Agent):
                 obj.__dict__.clear()
     model.__dict__.clear()
 

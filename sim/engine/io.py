@@ -16,7 +16,6 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
-import mesa
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -214,7 +213,7 @@ def software_versions() -> dict[str, str]:
     between SciPy releases (e.g. 1.13 and 1.17 give different Beta quantiles for a few draws in
     100,000).
     """
-    return {"mesa": mesa.__version__, "numpy": np.__version__, "scipy": version("scipy"),
+    return {"mesa": version("mesa"), "numpy": np.__version__, "scipy": version("scipy"),
             "python": sys.version.split()[0]}
 
 

@@ -19,9 +19,10 @@ import inspect
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-import mesa
 import numpy as np
-from mesa import DataCollector
+from mesa.agent import Agent
+from mesa.datacollection import DataCollector
+from mesa.model import Model
 from numba import njit
 
 from sim.model.actors import ISIS, Iran, IraqiGovernment, Militia, UnitedStates
@@ -68,12 +69,14 @@ def batch_run_seeds(seeds) -> tuple[dict, dict]:
     is a swept parameter with ``iterations=1``.
     """
     seeds = list(seeds)
-    if "rng" in inspect.signature(mesa.batch_run).parameters:
+    from mesa.batchrunner import batch_run
+
+    if "rng" in inspect.signature(batch_run).parameters:
         return {}, {"rng": seeds}
     return {"seed": seeds}, {"iterations": 1}
 
 
-class DrawdownModel(mesa.Model):
+class DrawdownModel(Model):
     """A block of ``n_runs`` replicas of the Iraq drawdown model.
 
     Args:
@@ -185,7 +188,7 @@ class DrawdownModel(mesa.Model):
         """Drop the agents and Mesa's class-level reference to this model (mesa 3.3 leak;
         mesa 3.5 has no such registry)."""
         self.remove_all_agents()
-        registry = getattr(mesa.Agent, "_ids", None)
+        registry = getattr(Agent, "_ids", None)
         if registry is not None:
             registry.pop(self, None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from mesa import Agent
+from mesa.agent import Agent
 
 from sim.model.kernels import clip, kernel, relax
 from sim.model.parameters import per_run

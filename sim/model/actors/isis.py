@@ -14,7 +14,7 @@ ISIS is four stocks and a tempo, per run:
 from __future__ import annotations
 
 import numpy as np
-from mesa import Agent
+from mesa.agent import Agent
 
 from sim.model.kernels import clip, kernel
 from sim.model.parameters import per_run
