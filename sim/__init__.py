@@ -15,9 +15,8 @@ The package is layered (docs/ARCHITECTURE.md): ``sim.model`` → ``sim.scenario`
 ``import sim`` (and the ``iraqsim`` command, which answers Ctrl-C while they load) starts at once.
 """
 
-import importlib
-
 from sim import _compat
+from sim._lazy import names_on_first_use
 from sim._version import __version__
 
 _compat.install()
@@ -39,14 +38,4 @@ PUBLIC = {
 
 __all__ = [*PUBLIC, "__version__"]
 
-
-def __getattr__(name):
-    if name in PUBLIC:
-        value = getattr(importlib.import_module(PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *PUBLIC})
+__getattr__, __dir__ = names_on_first_use(__name__, PUBLIC)

@@ -1,4 +1,9 @@
-"""Load less at start-up: a package's submodules without its ``__init__``.
+"""Load less at start-up: a package's names on first use; a package's submodules without its
+``__init__``.
+
+``names_on_first_use`` gives ``sim`` and its ``engine`` and ``model`` packages their public names
+without importing the modules that define them until a name is used: ``import sim`` is instant,
+and the process that draws figures imports ``sim.reporting`` without the model or Mesa.
 
 ``iraqsim run`` needs two of Mesa's modules, ``mesa.model`` and ``mesa.agent``. Importing either
 first runs ``mesa/__init__.py``, which loads all of Mesa (its spaces, SciPy's spatial package,
@@ -14,8 +19,27 @@ The library itself never calls it: ``import sim`` leaves Mesa's import as Mesa w
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
+
+
+def names_on_first_use(package: str, public: dict[str, str]):
+    """The ``__getattr__`` and ``__dir__`` of ``package`` whose names ``public`` (name -> the
+    module that defines it) are imported when first asked for, then kept in the package."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str):
+        if name in public:
+            value = getattr(importlib.import_module(public[name]), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__():
+        return sorted({*namespace, *public})
+
+    return __getattr__, __dir__
 
 
 def defer_package_init(name: str) -> None:
@@ -42,4 +66,4 @@ def defer_package_init(name: str) -> None:
     sys.modules[name] = package
 
 
-__all__ = ["defer_package_init"]
+__all__ = ["defer_package_init", "names_on_first_use"]

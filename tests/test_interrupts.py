@@ -133,13 +133,13 @@ def test_an_interrupt_swallowed_by_compiled_code_is_still_an_interrupt(monkeypat
     and numba then fails with an error of its own: the noted signal makes it one line and 130."""
     import sim.cli as cli
 
-    def compile_interrupted(argv):
+    def compile_interrupted(argv, drawing=None):
         cli._RECEIVED.append(signal.SIGINT)  # what the handler notes when Ctrl-C arrives
         raise RuntimeError("no compiled object yet for <Library 'histogram_month'>")
     monkeypatch.setattr("sim.cli.app.run", compile_interrupted)
     assert cli.main(["run", "baseline"]) == 130
     assert capsys.readouterr().err.strip() == "iraqsim: interrupted; nothing was written"
-    monkeypatch.setattr("sim.cli.app.run", lambda argv: (_ for _ in ()).throw(RuntimeError("bug")))
+    monkeypatch.setattr("sim.cli.app.run", lambda argv, drawing=None: (_ for _ in ()).throw(RuntimeError("bug")))
     with pytest.raises(RuntimeError, match="bug"):  # without a signal, an error stays an error
         cli.main(["run", "baseline"])
     hooked, sent = [], []
@@ -176,7 +176,7 @@ def test_a_signal_whose_exception_python_can_only_print_still_stops_the_job(monk
 
     finished = []
 
-    def swallowed_then_goes_on(argv):
+    def swallowed_then_goes_on(argv, drawing=None):
         Finaliser()  # collected at once: the signal's exception is lost inside __del__
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # the rest of the job
@@ -186,7 +186,7 @@ def test_a_signal_whose_exception_python_can_only_print_still_stops_the_job(monk
 
     monkeypatch.setattr("sim.cli.app.run", swallowed_then_goes_on)
     try:
-        code = cli.main(["run", "baseline"])
+        code = cli.main(["validate", "baseline"])
     finally:
         cli._RECEIVED.clear()
     assert (code, finished) == (143, [])

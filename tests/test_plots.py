@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import time
+from pathlib import Path
 
 import matplotlib.dates as mdates
 import matplotlib.image as mpimg
@@ -18,6 +19,7 @@ import pytest
 
 from sim import compare, load_scenario, run
 from sim.reporting import plots
+from sim.reporting import drawing as drawing_module
 from sim.reporting import save as save_module
 from sim.model.outcomes import OUTCOME_COLUMNS
 from sim.scenario.library import scenarios_dir
@@ -270,70 +272,106 @@ def test_a_scenario_has_the_same_colour_in_every_figure_and_the_report(pair, fig
     assert bars == [c.lower() for c in expected]
 
 
-# ---------------------------------------------------------------------- the first figure drawn aside
-aside_only = pytest.mark.skipif(not save_module.DRAW_ASIDE,
+# ---------------------------------------------------------------------- figures drawn aside
+aside_only = pytest.mark.skipif(not drawing_module.DRAW_ASIDE,
                                 reason="figures are drawn aside only where fork is (Linux)")
 
 
 @aside_only
-def test_figures_drawn_aside_have_the_same_pixels_as_drawn_here(phased, tmp_path, monkeypatch):
-    save = save_module
-    for aside in (True, False):
-        monkeypatch.setattr(save, "DRAW_ASIDE", aside)
-        (tmp_path / str(aside)).mkdir()
-        save.write_into(phased, tmp_path / str(aside))
+def test_figures_drawn_aside_have_the_same_pixels_as_drawn_here(phased, tmp_path):
+    (tmp_path / "aside").mkdir()
+    (tmp_path / "here").mkdir()
+    save_module.write_into(phased, tmp_path / "aside", drawing=drawing_module.Drawing())
+    save_module.write_into(phased, tmp_path / "here")
     for name in ("plots/outcomes.png", "plots/trajectories.png", "quantiles.parquet"):
-        assert (tmp_path / "True" / name).read_bytes() == (tmp_path / "False" / name).read_bytes(), name
+        assert (tmp_path / "aside" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
 
 
 @aside_only
-def test_a_failure_drawing_aside_is_raised_here_with_its_path_and_cause(phased, tmp_path, monkeypatch):
-    save = save_module
-
-    def full_disk(results, path):
-        raise OSError(28, "No space left on device", str(path))
-
-    monkeypatch.setattr(plots, "plot_outcomes", full_disk)
+def test_a_failure_drawing_aside_is_raised_here_with_its_path_and_cause(phased, tmp_path):
+    (tmp_path / "plots" / "outcomes.png").mkdir(parents=True)  # a folder where the PNG goes
     with pytest.raises(OSError) as caught:
-        save.write_into(phased, tmp_path)
-    assert caught.value.errno == 28 and caught.value.filename == str(tmp_path / "plots" / "outcomes.png")
-    assert (tmp_path / "plots" / "trajectories.png").exists()  # this process drew its figure
+        save_module.write_into(phased, tmp_path, drawing=drawing_module.Drawing())
+    assert isinstance(caught.value, IsADirectoryError)
+    assert caught.value.filename == str(tmp_path / "plots" / "outcomes.png")
+    assert (tmp_path / "plots" / "trajectories.png").is_file()  # drawn by its own process
 
 
 @aside_only
-def test_an_interrupt_while_a_figure_is_drawn_aside_ends_the_drawing_process(phased, tmp_path,
-                                                                              monkeypatch):
-    save = save_module
-    started = tmp_path / "aside.pid"
+def test_a_drawing_process_that_cannot_load_matplotlib_says_why(phased, tmp_path, monkeypatch):
+    """The drawing process runs this ``sys.path``: a broken matplotlib first on it fails there,
+    and its error (not a broken pipe) is raised here."""
+    fake = tmp_path / "site" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('matplotlib is broken here')\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ImportError, match="matplotlib is broken here"):
+        save_module.write_into(phased, tmp_path / "out", drawing=drawing_module.Drawing())
 
-    def endless(results, path):  # the child: say who it is, then never finish
-        started.write_text(str(os.getpid()))
-        while True:
-            time.sleep(0.05)
 
-    def interrupted(results, path):  # this process: Ctrl-C once the child is drawing
-        for _ in range(2400):
-            if started.exists() and started.read_text():
-                break
-            time.sleep(0.05)
-        raise KeyboardInterrupt
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
 
-    monkeypatch.setattr(plots, "plot_outcomes", endless)
-    monkeypatch.setattr(plots, "plot_trajectories", interrupted)
+
+@aside_only
+def test_an_interrupt_while_figures_are_drawn_aside_ends_every_drawing_process(phased, tmp_path,
+                                                                                monkeypatch):
+    """Ctrl-C here while the outcomes figure is being drawn (the data files are being written):
+    the drawing process and its figure process are stopped and reaped before the exception goes
+    on, so none draws into a folder being removed."""
+    import signal
+    drawing = drawing_module.Drawing()
+    drawer = drawing._process.pid
+    seen = []
+
+    def interrupted(self, folder, progress=None):  # this process's data files: Ctrl-C meanwhile
+        for _ in range(6000):  # both figures are sent once this returns: wait for the first
+            seen[:] = _children(drawer)
+            if seen:
+                for pid in seen:
+                    os.kill(pid, signal.SIGSTOP)  # drawing, and it cannot finish first
+                raise KeyboardInterrupt
+            time.sleep(0.01)
+        raise AssertionError("no figure process appeared")
+
+    monkeypatch.setattr(type(phased), "write_into", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        save.write_into(phased, tmp_path)
-    child = int(started.read_text())
-    assert child != os.getpid()
-    with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
-        os.kill(child, 0)
+        save_module.write_into(phased, tmp_path, drawing=drawing)
+    assert seen and drawer not in seen
+    for pid in [drawer, *seen]:
+        with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
+            os.kill(pid, 0)
+    assert not (tmp_path / "plots" / "outcomes.png").exists()
 
 
-def test_run_and_compare_print_their_tables_before_matplotlib_is_imported():
-    """``iraqsim run`` and ``compare`` import matplotlib only to draw (~0.3 s sooner to the
-    printed table); the process drawing aside imports it while this one writes the data."""
+def test_the_commands_never_import_matplotlib_here():
+    """``iraqsim run`` and ``compare`` print their table without matplotlib (~0.3 s sooner); on
+    Linux the drawing process imports it while the runs compute, and this process never does."""
     import subprocess
     import sys
     code = ("import sys, sim.cli.run, sim.cli.compare; "
             "print('matplotlib' in sys.modules, 'sim.reporting.plots' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+    if drawing_module.DRAW_ASIDE:
+        code = ("import sys; from sim.cli import main; sys.argv = ['iraqsim', 'run', 'baseline', "
+                "'--runs', '50', '--quiet', '--out', sys.argv[1]]\n"
+                "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+                "print('matplotlib' in sys.modules)")
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            out = subprocess.run([sys.executable, "-c", code, folder + "/r"], capture_output=True,
+                                 text=True, check=True)
+            assert out.stdout.strip() == "False"
+            assert (Path(folder) / "r" / "plots" / "outcomes.png").is_file()
+
+

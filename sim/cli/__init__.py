@@ -9,6 +9,7 @@ output folders). See docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -92,6 +93,21 @@ def _interrupted(exc: BaseException) -> type | None:
     return None
 
 
+#: Commands that draw figures: ``main`` starts their drawing process before anything else loads.
+DRAWING_COMMANDS = ("run", "compare")
+
+
+def _drawing_for(argv):
+    """A ``sim.reporting.drawing.Drawing`` started now if the command draws figures (``run``,
+    ``compare``), else an empty context."""
+    args = tuple(sys.argv[1:] if argv is None else argv)  # (`list` here is sim.cli.list)
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command in DRAWING_COMMANDS and not {"-h", "--help"} & set(args):
+        from sim.reporting.drawing import Drawing
+        return Drawing()
+    return contextlib.nullcontext()
+
+
 def main(argv=None) -> int:
     """Entry point of the ``iraqsim`` console script (and ``python -m sim``)."""
     _RECEIVED.clear()
@@ -103,9 +119,10 @@ def main(argv=None) -> int:
         sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     defer_package_init("mesa")  # the model needs two of Mesa's modules, not all of Mesa
     try:
-        import mesa.model  # noqa: F401  first: its logger's set-up takes longer the more is loaded
-        from sim.cli.app import run  # numpy, numba, pandas...: Ctrl-C may come while they load
-        return run(argv)
+        with _drawing_for(argv) as drawing:  # started first: it loads matplotlib meanwhile
+            import mesa.model  # noqa: F401  first: its logger's set-up takes longer the more is loaded
+            from sim.cli.app import run  # numpy, numba, pandas...: Ctrl-C may come while they load
+            return run(argv, drawing=drawing)
     except BrokenPipeError:  # `iraqsim ... | head`: the reader left; leave quietly
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

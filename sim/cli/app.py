@@ -56,11 +56,14 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv=None) -> int:
+def run(argv=None, drawing=None) -> int:
     """Parse ``argv``, run the command, and turn what a user can cause into one line and an exit
     code: 2 for bad input or a file that cannot be read or written. Interrupts are handled by
-    ``sim.cli.main``, which also covers the time the libraries take to load."""
+    ``sim.cli.main``, which also covers the time the libraries take to load. ``drawing``: the
+    ``sim.reporting.drawing.Drawing`` ``main`` started for a command that draws (``args.drawing``;
+    without one, the command starts its own)."""
     args = build_parser(argv).parse_args(argv)
+    args.drawing = drawing
     try:
         if getattr(args, "out", None) is not None and not str(args.out).strip():
             raise UserError("--out: empty; give a folder (or leave --out out for the default)")

@@ -23,6 +23,7 @@ from sim.cli.common import (UserError, add_run_options, atomic_output, check_run
                             default_out, earlier_job, note_replaced, scenario_path, with_posterior,
                             writing_bar)
 from sim.engine.compare import compare
+from sim.reporting.drawing import Drawing
 from sim.reporting.save import FIGURES, write_into
 from sim.scenario.loading import load_scenario
 
@@ -48,14 +49,16 @@ def main(args) -> int:
     scenarios = [with_posterior(load_scenario(scenario_path(a)), args) for a in args.scenarios]
     out = Path(args.out) if args.out else default_out(*[s.name for s in scenarios])
     before = earlier_job(out)
-    with atomic_output(out) as tmp:
+    # the figures' drawing process (started by sim.cli.main) loads matplotlib while the runs
+    # compute; it is stopped before a failed job's folder is removed
+    with atomic_output(out) as tmp, args.drawing or Drawing() as drawing:
         runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)
         comparison = compare(scenarios, runs=args.runs, seed=args.seed, workers=args.workers,
                              dask=args.dask, progress=False if args.quiet else None, stream_to=runs)
         bar = writing_bar(comparison.FILES + FIGURES, comparison.results[0].n_runs, args.quiet,
                           unit="step")
         try:
-            write_into(comparison, tmp, progress=bar)
+            write_into(comparison, tmp, progress=bar, drawing=drawing)
         finally:
             bar(None)
         shutil.rmtree(runs)

@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.cli.common import (add_run_options, atomic_output, check_run_options, default_out,
                             earlier_job, note_replaced, scenario_path, with_posterior, writing_bar)
 from sim.engine.engine import run
+from sim.reporting.drawing import Drawing
 from sim.reporting.save import FIGURES, write_into
 from sim.scenario.loading import load_scenario
 
@@ -44,7 +45,9 @@ def main(args) -> int:
     scenario = with_posterior(load_scenario(scenario_path(args.scenario)), args)
     out = Path(args.out) if args.out else default_out(scenario.name)
     before = earlier_job(out)
-    with atomic_output(out) as tmp:
+    # the figures' drawing process (started by sim.cli.main) loads matplotlib while the runs
+    # compute; it is stopped before a failed job's folder is removed
+    with atomic_output(out) as tmp, args.drawing or Drawing() as drawing:
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
                   progress=False if args.quiet else None, stream_to=tmp)
         prov = res.provenance
@@ -54,7 +57,7 @@ def main(args) -> int:
             print(key_outcome_table(res).to_string(), flush=True)
         bar = writing_bar(res.FILES + FIGURES, res.n_runs, args.quiet, unit="file")
         try:
-            write_into(res, tmp, progress=bar)
+            write_into(res, tmp, progress=bar, drawing=drawing)
         finally:
             bar(None)
     note_replaced(out, before, f"{scenario.name}, {prov['runs']:,} runs, seed {prov['seed']}")

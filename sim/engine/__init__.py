@@ -6,11 +6,22 @@ quantile bands (``summary.py``, ``binning.py``) and returns ``Results`` (``resul
 ``Comparison`` (``compare.py``). See docs/ARCHITECTURE.md.
 """
 
-from sim.engine.blocks import BLOCK_SIZE, BlockResult, blocks_for, run_block
-from sim.engine.compare import Comparison, compare
-from sim.engine.engine import run
-from sim.engine.executors import execute
-from sim.engine.results import Results
+from sim._lazy import names_on_first_use
 
-__all__ = ["BLOCK_SIZE", "BlockResult", "Comparison", "Results", "blocks_for", "compare",
-           "execute", "run", "run_block"]
+#: The names below load on first use (importing one module of this package does not load the
+#: others): name -> the module that defines it.
+PUBLIC = {
+    "BLOCK_SIZE": "sim.engine.blocks",
+    "BlockResult": "sim.engine.blocks",
+    "blocks_for": "sim.engine.blocks",
+    "run_block": "sim.engine.blocks",
+    "Comparison": "sim.engine.compare",
+    "compare": "sim.engine.compare",
+    "run": "sim.engine.engine",
+    "execute": "sim.engine.executors",
+    "Results": "sim.engine.results",
+}
+
+__all__ = sorted(PUBLIC)
+
+__getattr__, __dir__ = names_on_first_use(__name__, PUBLIC)

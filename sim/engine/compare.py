@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from sim.engine.engine import run
 from sim.engine.io import DICTIONARY_PAGE_BYTES, jsonable, write_atomically
 from sim.engine.results import Results
 
@@ -36,6 +35,10 @@ class Comparison:
             seen[n] = seen.get(n, 0) + 1
             names.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
         return names
+
+    def without_trajectories(self) -> Comparison:
+        """The same comparison of ``Results.without_trajectories`` copies (small to pickle)."""
+        return Comparison([r.without_trajectories() for r in self.results])
 
     def table(self) -> pd.DataFrame:
         """Tidy side-by-side table: one row per (outcome, scenario).
@@ -171,6 +174,8 @@ def compare(scenarios, runs: int | None = None, seed: int | None = None, stream_
     (bounded memory, as ``sim.run(..., stream_to=...)``) instead of staying in memory. Extra
     keyword arguments go to ``sim.run`` (``workers``, ``dask``, ``progress``).
     """
+    from sim.engine.engine import run  # here: a drawing process unpickles a Comparison without it
+
     scenarios = list(scenarios)
     if not scenarios:
         raise ValueError("compare needs at least one scenario")

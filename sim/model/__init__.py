@@ -6,6 +6,17 @@ actors (``actors/``), the parameters (``parameters.py``), the levers and posture
 (``outcomes.py``); compiled loops live in ``kernels.py``. See docs/ARCHITECTURE.md.
 """
 
-from sim.model.model import DEFAULT_MILITIAS, DrawdownModel, ModelSettings, batch_run_seeds
+from sim._lazy import names_on_first_use
 
-__all__ = ["DEFAULT_MILITIAS", "DrawdownModel", "ModelSettings", "batch_run_seeds"]
+#: The names below load on first use (importing one module of this package does not load the
+#: others): name -> the module that defines it.
+PUBLIC = {
+    "DEFAULT_MILITIAS": "sim.model.settings",
+    "DrawdownModel": "sim.model.model",
+    "ModelSettings": "sim.model.settings",
+    "batch_run_seeds": "sim.model.model",
+}
+
+__all__ = sorted(PUBLIC)
+
+__getattr__, __dir__ = names_on_first_use(__name__, PUBLIC)

@@ -16,7 +16,6 @@ The streams are ``sim.model.draws.Stream``: numpy's numbers, drawn in compiled l
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -30,34 +29,10 @@ from sim.model.draws import Stream
 from sim.model.events import EventSeries
 from sim.model.kernels import COMPILE
 from sim.model.exit import ExitProcess
-from sim.model.levers import ExitResponse, Levers, Retaliation
-from sim.model.outcomes import TRAJECTORY_VARIABLES, OutcomeSettings, OutcomeTracker
+from sim.model.levers import ExitResponse, Retaliation
+from sim.model.outcomes import TRAJECTORY_VARIABLES, OutcomeTracker
 from sim.model.parameters import make_namespace, per_run
-
-#: Default militia groups and their shares of attacks. Evidence: WP20-04 (Kataib Hezbollah led
-#: the 2019 campaign), DB24-02 (Nujaba, whose commander was killed in 2024), FP23-08 (front groups
-#: such as the International Resistance Faction). Shares are an assumption (KH the largest).
-DEFAULT_MILITIAS = (("kataib_hezbollah", 0.5), ("nujaba", 0.3), ("front_groups", 0.2))
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """What the model reads of a scenario, with the values of the built-in baseline.
-
-    A ``sim.scenario.Scenario`` has the same fields (and takes its default horizon from here);
-    ``DrawdownModel(scenario=None)`` runs these: hold 2,500 troops, proportional retaliation,
-    medium aid, no events, 60 months, every parameter at its default.
-    """
-
-    horizon_months: int = 60
-    levers: Levers = field(default_factory=Levers)
-    events: tuple = ()
-    militias: tuple | None = None
-    outcomes: OutcomeSettings = field(default_factory=OutcomeSettings)
-
-    def fixed_parameters(self) -> dict[str, float]:
-        """Parameters set to a number (none: every parameter takes its default)."""
-        return {}
+from sim.model.settings import DEFAULT_MILITIAS, ModelSettings
 
 
 def batch_run_seeds(seeds) -> tuple[dict, dict]:

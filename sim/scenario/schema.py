@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from sim.model.events import Event
 from sim.model.levers import Levers
-from sim.model.model import DEFAULT_MILITIAS, ModelSettings
+from sim.model.settings import DEFAULT_MILITIAS, ModelSettings
 from sim.model.outcomes import OutcomeSettings
 from sim.model.parameters import PARAMETERS
 from sim.scenario.distributions import Distribution, FromPosterior, posterior_table, sample_posterior
