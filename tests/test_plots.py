@@ -21,7 +21,7 @@ from sim import compare, load_scenario, run
 from sim.reporting import plots
 from sim.reporting import drawing as drawing_module
 from sim.reporting import save as save_module
-from sim.model.outcomes import OUTCOME_COLUMNS
+from sim.model.outcomes import OUTCOME_ALIASES, OUTCOME_COLUMNS
 from sim.scenario.library import scenarios_dir
 
 LIBRARY = scenarios_dir()
@@ -111,7 +111,8 @@ def test_outcomes_show_probabilities_and_histograms_in_percent_of_runs(phased, f
     assert _is_real_png(path)
     fig = figures[0]
     df = phased.outcomes
-    booleans = [c for c, (k, _) in OUTCOME_COLUMNS.items() if k == "bool" and c in df]
+    booleans = [c for c, (k, _) in OUTCOME_COLUMNS.items()
+                if k == "bool" and c in df and c not in OUTCOME_ALIASES]
     bars_ax = _by_title(fig, "How likely?")
     widths = sorted(p.get_width() for p in bars_ax.patches)
     assert widths == pytest.approx(sorted(float(df[b].mean()) for b in booleans))
@@ -129,6 +130,28 @@ def test_outcomes_show_probabilities_and_histograms_in_percent_of_runs(phased, f
         assert _stairs(when)[0].sum() == pytest.approx(100 * share)
         first, last = _dates(when)
         assert first <= phased.scenario.month_dates()[0] + dt.timedelta(days=31) and last.year <= 2029
+
+
+def test_outcomes_show_plain_names_shares_in_percent_and_titles_clear_of_the_heading(
+        figures, tmp_path):
+    """No deprecated alias is drawn (it repeats a column under its old name); the share of
+    territory reads in percent; no panel's title runs into the figure's heading."""
+    res = run(load_scenario(LIBRARY / "baseline.yaml"), runs=2000, seed=1, progress=False)
+    plots.plot_outcomes(res, tmp_path / "o.png")
+    fig = figures[0]
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    words = [ax.get_title() for ax in panels] + [t.get_text() for ax in panels for t in ax.texts]
+    assert not any("Deprecated" in w or "expuls" in w for w in words)
+    assert sum(ax.get_title().startswith("When Iraq demands") for ax in panels) == 1
+    share = _by_title(fig, "Peak share of Sunni areas held by ISIS")
+    assert share.get_xlabel().startswith("% of the Sunni-majority area")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in share.get_xticklabels() if t.get_text()]
+    assert labels and all(label.endswith("%") for label in labels)
+    assert "%" in " ".join(t.get_text() for t in share.texts)  # median and 90% in percent
+    heading = fig._suptitle.get_window_extent()
+    for ax in panels:
+        assert ax.title.get_window_extent().y1 < heading.y0, ax.get_title()
 
 
 def test_outcomes_say_so_when_an_outcome_never_varies(figures, tmp_path):
@@ -153,7 +176,8 @@ def test_comparison_overlays_one_series_per_scenario(pair, figures, tmp_path):
     bars_ax = _by_title(fig, "How likely?")
     labels = [t.get_text() for t in bars_ax.get_legend().get_texts()]
     assert labels == pair.names
-    booleans = [c for c, (k, _) in OUTCOME_COLUMNS.items() if k == "bool" and c in pair.results[0].outcomes]
+    booleans = [c for c, (k, _) in OUTCOME_COLUMNS.items()
+                if k == "bool" and c in pair.results[0].outcomes and c not in OUTCOME_ALIASES]
     assert len(bars_ax.patches) == len(booleans) * len(pair.names)
     attacks = _by_title(fig, "Militia attacks on US forces, total")
     assert len(attacks.patches) == 2  # one step histogram per scenario

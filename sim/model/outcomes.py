@@ -146,6 +146,10 @@ OUTCOME_COLUMNS: dict[str, tuple[str, str]] = {
     "us_troop_months": ("float", "Sum over months of US troops in Iraq (exposure)"),
 }
 
+#: Old names of outcome columns, kept for one release: old name -> current name. Results still
+#: write them (they are in the output contract); figures leave them out (they repeat the column).
+OUTCOME_ALIASES: dict[str, str] = {"expelled": "exit_demanded", "months_to_expulsion": "months_to_demand"}
+
 REQUIRED_OUTCOMES = ["isis_peak", "isis_end", "resurgence", "months_to_resurgence",
                      "militia_attacks", "us_fatalities", "expelled", "months_to_expulsion",
                      "escalation", "isf_capability_end", "iran_influence_end", "us_troop_months"]

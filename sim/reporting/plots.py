@@ -32,7 +32,7 @@ from sim.reporting.palette import scenario_color, scenario_colors  # noqa: E402
 from sim.engine.summary import (  # noqa: E402
     PooledReader, column_histogram, column_is_integral, column_statistics)
 from sim.model.exit import STAGE_NAMES  # noqa: E402
-from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
+from sim.model.outcomes import OUTCOME_ALIASES, OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
 
 #: Trajectory variables drawn as fan charts, after the US troops panel.
 FAN_VARIABLES = ["isis_fighters_iraq", "isis_territory", "isf_capability", "militia_attacks",
@@ -45,6 +45,7 @@ OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "isis_end": ("ISIS fighters in Iraq at the end", "fighters"),
     "resurgence": ("ISIS resurgence", ""),
     "months_to_resurgence": ("When ISIS resurges", "date"),
+    "territory_peak": ("Peak share of Sunni areas held by ISIS", "% of the Sunni-majority area"),
     "militia_attacks": ("Militia attacks on US forces, total", "attacks"),
     "us_fatalities": ("US deaths, total", "deaths"),
     "exit_demanded": ("Iraq demands a US exit", ""),
@@ -68,6 +69,9 @@ OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "us_troop_months": ("US troop-months in Iraq", "troop-months"),
 }
 
+#: Outcomes that are shares of a whole, written as percentages.
+SHARE_OUTCOMES = {"territory_peak"}
+
 _STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 10, "xtick.labelsize": 9,
           "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 15,
           "axes.spines.top": False, "axes.spines.right": False}
@@ -76,8 +80,9 @@ _DPI = 110
 
 # ---------------------------------------------------------------------- helpers
 def _outcome_kinds(columns) -> tuple[list[str], list[str], list[str]]:
-    """Boolean, month and other numeric outcome columns present in ``columns``, in contract order."""
-    present = [c for c in OUTCOME_COLUMNS if c in columns]
+    """Boolean, month and other numeric outcome columns present in ``columns``, in contract order
+    (deprecated aliases left out: they repeat a column under its old name)."""
+    present = [c for c in OUTCOME_COLUMNS if c in columns and c not in OUTCOME_ALIASES]
     booleans = [c for c in present if OUTCOME_COLUMNS[c][0] == "bool"]
     months = [c for c in present if OUTCOME_COLUMNS[c][0] == "month"]
     numbers = [c for c in present if OUTCOME_COLUMNS[c][0] not in ("bool", "month")]
@@ -97,6 +102,18 @@ def _thousands(x, _pos=None) -> str:
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.3g}"
+
+
+def _percent(x, _pos=None) -> str:
+    """A share as a percentage: 24% / 3.5% / <0.01%."""
+    if x == 0:
+        return "0%"
+    return "<0.01%" if abs(x) < 1e-4 else f"{100 * x:.2g}%"
+
+
+def _percent_tick(x, _pos=None) -> str:
+    """Tick label of a share: 20% / 0.01% / 0.0001%."""
+    return f"{100 * x:g}%"
 
 
 def _runs(n: int) -> str:
@@ -123,6 +140,15 @@ def spans_decades(minimum: float, p01: float, p99: float) -> bool:
     """Log axis: every value positive and the middle 98% spanning more than a factor 10 (on a
     linear axis most runs would then fall in one bar)."""
     return minimum > 0 and p01 > 0 and p99 / p01 > 10
+
+
+def _value_locator(log: bool, lo: float, hi: float):
+    """Ticks of a value axis: about five; on a log axis 1 and 3 of each decade over up to four
+    decades, else every decade or every other one."""
+    if not log:
+        return matplotlib.ticker.MaxNLocator(5)
+    decades = np.log10(hi / lo) if lo > 0 else np.inf
+    return matplotlib.ticker.LogLocator(subs=(1.0, 3.0) if decades <= 4 else (1.0,), numticks=6)
 
 
 def _edges(lo: float, hi: float, log: bool, small_counts: bool, n: int = 40) -> np.ndarray:
@@ -202,12 +228,13 @@ def _footnote(fig, constants: list[str]) -> None:
                  fontsize=9, color="#444444", va="bottom")
 
 
-def _gridspec(fig, rows: int, cols: int, height_ratios=None, hspace: float = 0.75):
-    """A grid with fixed margins in inches (no layout engine: laying out dozens of tick labels
-    twice cost more than drawing the figure)."""
+def _gridspec(fig, rows: int, cols: int, height_ratios=None, hspace: float = 0.75,
+              top: float = 0.95):
+    """A grid with fixed margins in inches, ``top`` above it for the figure's title (no layout
+    engine: laying out dozens of tick labels twice cost more than drawing the figure)."""
     width, height = fig.get_size_inches()
     return fig.add_gridspec(rows, cols, height_ratios=height_ratios, left=0.75 / width,
-                            right=1 - 0.3 / width, top=1 - 0.95 / height, bottom=0.75 / height,
+                            right=1 - 0.3 / width, top=1 - top / height, bottom=0.75 / height,
                             hspace=hspace, wspace=0.3)
 
 
@@ -235,8 +262,8 @@ def _grid_with_wide_first(n_panels: int, cols: int = 4, wide_rows: int = 1, widt
                 cells.append((r, c))
         r += 1
     rows = max(r, wide_rows)
-    fig = plt.figure(figsize=(width, row_h * rows + 0.6))
-    gs = _gridspec(fig, rows, cols)
+    fig = plt.figure(figsize=(width, row_h * rows + 0.95))
+    gs = _gridspec(fig, rows, cols, top=1.3)  # the first row's titles take two lines
     wide = fig.add_subplot(gs[:wide_rows, :2])
     axes = [fig.add_subplot(gs[rr, cc]) for rr, cc in cells]
     for ax in axes[n_panels:]:
@@ -244,9 +271,9 @@ def _grid_with_wide_first(n_panels: int, cols: int = 4, wide_rows: int = 1, widt
     return fig, wide, axes[:n_panels]
 
 
-def _stats_note(ax, p05: float, p50: float, p95: float) -> None:
+def _stats_note(ax, p05: float, p50: float, p95: float, number=_thousands) -> None:
     """Median and 90% interval, written in the panel's corner."""
-    ax.text(0.98, 0.97, f"median {_thousands(p50)}\n90%: {_thousands(p05)} to {_thousands(p95)}",
+    ax.text(0.98, 0.97, f"median {number(p50)}\n90%: {number(p05)} to {number(p95)}",
             transform=ax.transAxes, ha="right", va="top", fontsize=9,
             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8})
 
@@ -336,6 +363,7 @@ def plot_outcomes(results, path) -> Path:
                 ax.set_title(f"{title}\n(happens in {100 * st['n'] / n:.1f}% of runs)")
                 ax.set_xlabel("date (3-month bars)")
             else:
+                share = name in SHARE_OUTCOMES
                 log = spans_decades(st["min"], st[0.01], st[0.99])
                 small_counts = (not log and st["max"] - st["min"] <= 40
                                 and column_is_integral(column))
@@ -344,11 +372,10 @@ def plot_outcomes(results, path) -> Path:
                 ax.axvline(st[0.5], color=INK, lw=1.2, ls="--")
                 if log:
                     ax.set_xscale("log")
-                ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5) if not log else
-                                           matplotlib.ticker.LogLocator(subs=(1.0, 3.0)))
+                ax.xaxis.set_major_formatter(FuncFormatter(_percent_tick if share else _thousands))
+                ax.xaxis.set_major_locator(_value_locator(log, st["min"], st["max"]))
                 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-                _stats_note(ax, st[0.05], st[0.5], st[0.95])
+                _stats_note(ax, st[0.05], st[0.5], st[0.95], _percent if share else _thousands)
                 ax.set_title(title)
                 ax.set_xlabel(unit + (" (log scale)" if log else ""))
             ax.set_ylabel("% of runs")
@@ -486,14 +513,15 @@ def plot_comparison(comparison, path) -> Path:
                                ls="--")
             if log:
                 ax.set_xscale("log")
-                ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 3.0)))
+                ax.xaxis.set_major_locator(_value_locator(True, lo, hi))
             if kind == "month":
                 date_axis(ax)
                 shares = ", ".join(f"{100 * st['n'] / n:.0f}%" for st, n in zip(stats, sizes))
                 ax.set_title(f"{title}\n(happens in {shares} of runs)")
                 ax.set_xlabel("date")
             else:
-                ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+                ax.xaxis.set_major_formatter(FuncFormatter(_percent_tick if name in SHARE_OUTCOMES
+                                                           else _thousands))
                 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 ax.set_title(title)
                 ax.set_xlabel(unit + (" (log scale)" if log else ""))
