@@ -74,7 +74,7 @@ SHARE_OUTCOMES = {"territory_peak"}
 
 _STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 10, "xtick.labelsize": 9,
           "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 15,
-          "axes.spines.top": False, "axes.spines.right": False}
+          "axes.spines.top": False, "axes.spines.right": False, "axes.titley": 1.0}
 _DPI = 110
 
 

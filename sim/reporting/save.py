@@ -34,7 +34,7 @@ def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=N
     """The data files (``result.write_into``) and, with ``plots``, the figures, into ``folder``.
 
     The figures are drawn by ``drawing`` while the data files are written: the outcomes figure
-    at once, the trajectories once their quantile bands are computed (for the data files).
+    at once, the trajectories once their quantile bands are computed, then the data files.
     Without one they are drawn here: a drawing process needs ~2 s to start, so ``iraqsim run``
     starts it before it loads the libraries. A failure drawing (a full disk, say) is raised here.
     """
@@ -45,8 +45,8 @@ def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=N
     (first, first_path), (second, second_path) = _figures(result, folder)
     with drawing or Drawing(aside=False) as figures:
         figures.draw(first, result.without_trajectories(), first_path)
+        figures.draw(second, result.without_trajectories(bands=True), second_path)
         result.write_into(Path(folder), progress=progress)
-        figures.draw(second, result.without_trajectories(), second_path)
         done(1)
         figures.finish()
     done(1)
