@@ -118,6 +118,7 @@ def main(argv=None) -> int:
     if not getattr(sys.unraisablehook, "iraqsim", False):
         sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     defer_package_init("mesa")  # the model needs two of Mesa's modules, not all of Mesa
+    defer_package_init("scipy.special")  # and three compiled functions (sim/model/special.py)
     try:
         with _drawing_for(argv) as drawing:  # started first: it loads matplotlib meanwhile
             import mesa.model  # noqa: F401  first: its logger's set-up takes longer the more is loaded

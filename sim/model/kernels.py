@@ -30,7 +30,8 @@ import operator
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
-from scipy.special import ndtri
+
+from sim.model.special import ndtri
 
 #: How every compiled loop of the package is built. Cached on disk (``cache=True``), so a process
 #: only loads it. ``error_model="numpy"``: a division by zero would give inf or NaN, as in numpy,

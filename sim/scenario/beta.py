@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import betaincinv, betaln
+
+from sim.model.special import betaincinv, betaln
 
 #: The Beta quantile by table (``beta_ppf``): equal intervals of u, and how near Boost's
 #: quantile (in its units in the last place) an interval's interpolant must come at five points

@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import ndtri
+from sim.model.special import ndtri
 
 from sim.model.parameters import PARAMETERS
 from sim.scenario.beta import beta_ppf
