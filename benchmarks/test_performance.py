@@ -356,7 +356,12 @@ PHASES_SCRIPT = """
 import json, sys, tempfile, time
 from pathlib import Path
 t0 = time.perf_counter()
-import sim.cli.run  # what the command imports: the library, the engine, the plotting libraries
+import sim.cli  # what the command imports, as it does: the library, the engine, part of Mesa
+from sim._lazy import defer_package_init
+for package in sim.cli.DEFERRED_PACKAGES:
+    defer_package_init(package)
+import mesa.model
+import sim.cli.run
 t1 = time.perf_counter()
 import sim
 sc = sim.load_scenario("baseline")

@@ -93,6 +93,11 @@ def _interrupted(exc: BaseException) -> type | None:
     return None
 
 
+#: Packages whose ``__init__`` runs only if a name of the package itself is asked for
+#: (``sim/_lazy.py``): the model needs two of Mesa's modules (``mesa.model``, ``mesa.agent``) and
+#: three compiled functions of ``scipy.special`` (``sim/model/special.py``), not all of them.
+DEFERRED_PACKAGES = ("mesa", "scipy.special")
+
 #: Commands that draw figures: ``main`` starts their drawing process before anything else loads.
 DRAWING_COMMANDS = ("run", "compare")
 
@@ -117,8 +122,8 @@ def main(argv=None) -> int:
                 signal.signal(signum, _on_signal)
     if not getattr(sys.unraisablehook, "iraqsim", False):
         sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
-    defer_package_init("mesa")  # the model needs two of Mesa's modules, not all of Mesa
-    defer_package_init("scipy.special")  # and three compiled functions (sim/model/special.py)
+    for package in DEFERRED_PACKAGES:
+        defer_package_init(package)
     try:
         with _drawing_for(argv) as drawing:  # started first: it loads matplotlib meanwhile
             import mesa.model  # noqa: F401  first: its logger's set-up takes longer the more is loaded
