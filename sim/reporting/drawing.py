@@ -111,6 +111,10 @@ class Drawing:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        try:  # and whatever is left of its session (its own process group): nothing may draw on
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         for closing in (process.stdin.close, lambda: os.close(self._failures)):
             try:
                 closing()
