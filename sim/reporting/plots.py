@@ -112,8 +112,8 @@ def _percent(x, _pos=None) -> str:
 
 
 def _percent_tick(x, _pos=None) -> str:
-    """Tick label of a share: 20% / 0.01% / 0.0001%."""
-    return f"{100 * x:g}%"
+    """Tick label of a share: 20% / 0.01% / 0.000001% (never in powers of ten)."""
+    return np.format_float_positional(100 * x, precision=3, fractional=False, trim="-") + "%"
 
 
 def _runs(n: int) -> str:
