@@ -149,6 +149,10 @@ def test_outcomes_show_plain_names_shares_in_percent_and_titles_clear_of_the_hea
     labels = [t.get_text() for t in share.get_xticklabels() if t.get_text()]
     assert labels and all(label.endswith("%") and "e-" not in label for label in labels)
     assert "%" in " ".join(t.get_text() for t in share.texts)  # median and 90% in percent
+    for ax in panels[1:]:  # histograms: few round y ticks, no unlabelled minor ticks to draw
+        lo, hi = ax.get_ylim()
+        assert len([t for t in ax.get_yticks() if lo <= t <= hi]) <= 5
+        assert len(ax.xaxis.get_minorticklocs()) == 0
     heading = fig._suptitle.get_window_extent()
     for ax in panels:
         assert ax.title.get_window_extent().y1 < heading.y0, ax.get_title()

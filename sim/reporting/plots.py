@@ -142,9 +142,16 @@ def spans_decades(minimum: float, p01: float, p99: float) -> bool:
     return minimum > 0 and p01 > 0 and p99 / p01 > 10
 
 
+def _percent_of_runs_axis(ax) -> None:
+    """The y axis of a histogram: % of runs, four or five round ticks (each tick is drawn
+    object by object: a grid of panels with fewer ticks is drawn sooner)."""
+    ax.set_ylabel("% of runs")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, steps=[1, 2, 5, 10]))
+
+
 def _value_locator(log: bool, lo: float, hi: float):
     """Ticks of a value axis: about five; on a log axis 1 and 3 of each decade over up to four
-    decades, else every decade or every other one."""
+    decades, else every decade or every other one (no minor ticks: the labels say enough)."""
     if not log:
         return matplotlib.ticker.MaxNLocator(5)
     decades = np.log10(hi / lo) if lo > 0 else np.inf
@@ -372,13 +379,14 @@ def plot_outcomes(results, path) -> Path:
                 ax.axvline(st[0.5], color=INK, lw=1.2, ls="--")
                 if log:
                     ax.set_xscale("log")
+                    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
                 ax.xaxis.set_major_formatter(FuncFormatter(_percent_tick if share else _thousands))
                 ax.xaxis.set_major_locator(_value_locator(log, st["min"], st["max"]))
                 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 _stats_note(ax, st[0.05], st[0.5], st[0.95], _percent if share else _thousands)
                 ax.set_title(title)
                 ax.set_xlabel(unit + (" (log scale)" if log else ""))
-            ax.set_ylabel("% of runs")
+            _percent_of_runs_axis(ax)
         _footnote(fig, constants)
         fig.suptitle(f"{scenario.name}: outcomes from {scenario.month_dates()[0]:%b %Y} over "
                      f"{scenario.horizon_months} months ({_runs(n)}; dashed line = median)")
@@ -514,6 +522,7 @@ def plot_comparison(comparison, path) -> Path:
             if log:
                 ax.set_xscale("log")
                 ax.xaxis.set_major_locator(_value_locator(True, lo, hi))
+                ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             if kind == "month":
                 date_axis(ax)
                 shares = ", ".join(f"{100 * st['n'] / n:.0f}%" for st, n in zip(stats, sizes))
@@ -525,7 +534,7 @@ def plot_comparison(comparison, path) -> Path:
                 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 ax.set_title(title)
                 ax.set_xlabel(unit + (" (log scale)" if log else ""))
-            ax.set_ylabel("% of runs")
+            _percent_of_runs_axis(ax)
         if not booleans and axes:
             axes[0].legend(frameon=False)
         _footnote(fig, constants)
