@@ -104,6 +104,12 @@ def test_trajectories_draw_the_bands_on_calendar_dates_with_troops_on_top(phased
     for var in ("ISF capability", "Withdrawal pressure", "Iranian influence"):
         ax = _by_title(fig, var)
         assert ax.get_ylim() == (0.0, 1.0) and "0 = none" in ax.get_ylabel()
+    # every axis's labels inside the figure (the exit stages' names are the widest)
+    fig.canvas.draw()
+    for ax in [a for a in fig.axes if a.get_visible()]:
+        for text in [*ax.get_yticklabels(), ax.yaxis.label]:
+            if text.get_text():
+                assert text.get_window_extent().x0 >= 0, text.get_text()
 
 
 def test_outcomes_show_probabilities_and_histograms_in_percent_of_runs(phased, figures, tmp_path):

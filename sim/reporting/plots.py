@@ -236,11 +236,11 @@ def _footnote(fig, constants: list[str]) -> None:
 
 
 def _gridspec(fig, rows: int, cols: int, height_ratios=None, hspace: float = 0.75,
-              top: float = 0.95):
+              top: float = 0.95, left: float = 0.75):
     """A grid with fixed margins in inches, ``top`` above it for the figure's title (no layout
     engine: laying out dozens of tick labels twice cost more than drawing the figure)."""
     width, height = fig.get_size_inches()
-    return fig.add_gridspec(rows, cols, height_ratios=height_ratios, left=0.75 / width,
+    return fig.add_gridspec(rows, cols, height_ratios=height_ratios, left=left / width,
                             right=1 - 0.3 / width, top=1 - top / height, bottom=0.75 / height,
                             hspace=hspace, wspace=0.3)
 
@@ -250,7 +250,8 @@ def _grid(n_panels: int, cols: int, top_height: float = 0.0, width: float = 16.0
     rows = int(np.ceil(n_panels / cols))
     fig = plt.figure(figsize=(width, top_height + row_h * rows + 0.6))
     ratios = ([top_height] if top_height else []) + [row_h] * rows
-    gs = _gridspec(fig, len(ratios), cols, height_ratios=ratios, hspace=0.6)
+    gs = _gridspec(fig, len(ratios), cols, height_ratios=ratios, hspace=0.6,
+                   left=1.05)  # room for the exit stages' names beside their axis
     top = fig.add_subplot(gs[0, :]) if top_height else None
     first = 1 if top_height else 0
     axes = [fig.add_subplot(gs[first + i // cols, i % cols]) for i in range(rows * cols)]
