@@ -392,9 +392,11 @@ def test_an_interrupt_while_figures_are_drawn_aside_ends_every_drawing_process(p
     with pytest.raises(KeyboardInterrupt):
         save_module.write_into(phased, tmp_path, drawing=drawing)
     assert seen and drawer not in seen
-    time.sleep(0.5)  # an orphan's exit is the kernel's and its reaper's: not ours to wait for
-    for pid in [drawer, *seen]:
-        assert _state(pid) in ("gone", "Z"), f"{pid} still {_state(pid)}"  # killed, not drawing
+    for pid in [drawer, *seen]:  # killed, not drawing (a SIGKILL takes effect when it is run)
+        deadline = time.monotonic() + 30
+        while _state(pid) not in ("gone", "Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state(pid) in ("gone", "Z"), f"{pid} still {_state(pid)}"
     assert not (tmp_path / "plots" / "outcomes.png").exists()
 
 
