@@ -136,6 +136,27 @@ def test_quantile_order_matches_quantile_names(model_block):
 
 
 
+
+@pytest.mark.parametrize("n", [1, 2, 3, 20, 101, 4_999])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_quantiles_are_numpys_bit_for_bit(n, dtype):
+    rng = np.random.default_rng(n)
+    values = rng.lognormal(3.0, 2.0, (4, 3, n)).astype(dtype)
+    values[1] = np.round(values[1] / 40)  # many ties
+    values[2] = -values[2]
+    values[3, 0, n // 2] = np.nan  # one slice with a missing value
+    expected = np.moveaxis(np.quantile(values, QUANTILES, axis=2), 0, -1)
+    got = summary.linear_quantiles(values, QUANTILES)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert got.tobytes() == expected.tobytes()
+    assert np.isnan(got[3, 0]).all() and not np.isnan(got[:3]).any()
+
+
+def test_exact_summary_quantiles_are_numpys_bit_for_bit(model_block):
+    exact, _ = both_modes(model_block)
+    expected = np.moveaxis(np.quantile(model_block.astype(np.float32), QUANTILES, axis=2), 0, -1)
+    assert exact.quantiles().tobytes() == expected.tobytes()
+
 COLUMNS = {
     "smooth": lambda rng, n: rng.normal(3.0, 2.0, n),
     "mostly zero": lambda rng, n: np.where(rng.random(n) < 0.9, 0.0, rng.random(n)),

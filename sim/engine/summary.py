@@ -5,7 +5,8 @@ across runs and the mean. It is built from one ``SummaryPart`` per block, merged
 so its memory does not depend on how many blocks a job has:
 
 * **exact** while every run's trajectory fits the memory budget ``EXACT_BUDGET_BYTES``
-  (``float32`` values): the quantiles are ``numpy.quantile`` of all runs.
+  (``float32`` values): the quantiles are those of ``numpy.quantile`` (its default, linear
+  method) over all runs, computed by ``linear_quantiles`` from one sort.
 * **histogram** beyond it: per variable and month, ``BINS`` fixed bins over the variable's
   declared range (log-spaced for counts spanning decades) holding the count *and the sum* of the
   values that fell in each bin, plus the exact minimum and maximum. Quantiles interpolate between
@@ -208,6 +209,32 @@ class MonthlyHistograms:
                            bins=bins, counts=counts, bin_sums=bin_sums, bin_squares=bin_squares)
 
 
+def linear_quantiles(values: np.ndarray, quantiles) -> np.ndarray:
+    """The quantiles of ``values`` along its last axis, shape ``values.shape[:-1] + (q,)``: the
+    numbers ``numpy.quantile`` gives with its default (linear) method, bit for bit (tested).
+
+    ``numpy.quantile`` partitions along a moved axis, which for (variables, months, runs) costs
+    four times a sort along the runs: here the order statistics come from ``numpy.sort`` and are
+    interpolated as ``numpy.quantile`` does (index ``(n - 1) q``; from the upper neighbour when
+    the weight is at least one half). A slice holding a NaN gives NaN, as there.
+    """
+    ordered = np.sort(values, axis=-1)
+    n = ordered.shape[-1]
+    q = np.asarray(quantiles, dtype=np.float64)
+    virtual = (n - 1) * q
+    below = np.floor(virtual)
+    above = below + 1
+    at_end = virtual >= n - 1
+    below[at_end], above[at_end] = -1, -1
+    weight = virtual - below
+    low, high = ordered[..., below.astype(np.intp)], ordered[..., above.astype(np.intp)]
+    step = high - low
+    out = np.add(low, step * weight)
+    np.subtract(high, step * (1 - weight), out=out, where=weight >= 0.5, casting="unsafe")
+    nan = np.isnan(ordered[..., -1:]) if np.issubdtype(ordered.dtype, np.inexact) else False
+    return np.where(nan, np.nan, out) if np.any(nan) else out
+
+
 class TrajectorySummary:
     """Per-month quantiles and means of trajectory variables, merged block by block.
 
@@ -267,8 +294,7 @@ class TrajectorySummary:
         if self.count == 0:
             return np.full((len(self.variables), self.months, len(QUANTILES)), np.nan)
         if self.exact:
-            data = self.values[:, :, :self.count]
-            return np.moveaxis(np.quantile(data, QUANTILES, axis=2), 0, -1)
+            return linear_quantiles(self.values[:, :, :self.count], QUANTILES)
         out = np.empty((len(self.variables), self.months, len(QUANTILES)))
         ranks = np.asarray(QUANTILES) * (self.count - 1)  # numpy's default (linear) rank
         for i in range(len(self.variables)):
