@@ -2,9 +2,9 @@
 import os
 import sys
 
-from sim.cli import main
+from sim.cli import command
 
-code = main()
+code = command()
 if code in (130, 143):  # interrupted (Ctrl-C, SIGTERM), answered and cleaned up by ``main``
     # ``python -m`` would end this process with SIGINT instead of the code if the interrupt ever
     # passed through code a C extension ran with ``PyRun_String`` (pydantic-core does while it

@@ -533,3 +533,24 @@ def test_the_command_runs_the_model_without_the_rest_of_mesa_and_scipy_special(t
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "0 []"
     assert (tmp_path / "res" / "outcomes.parquet").is_file()
+
+
+def test_the_console_script_exits_without_collecting_the_libraries_objects_again(tmp_path):
+    # Python's exit looks for cycles among all objects; the command hides them from the
+    # collector first (``sim.cli.command``). The last full collection at exit must find them
+    # frozen, and the installed script and `python -m sim` must both go through `command`.
+    import tomllib
+    scripts = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert scripts["project"]["scripts"]["iraqsim"] == "sim.cli:command"
+    probe = ("import gc, os, sys, runpy\n"
+             "def seen(phase, info):\n"
+             "    if phase == 'start' and info['generation'] == 2:\n"
+             "        os.write(2, b'frozen %d\\n' % gc.get_freeze_count())\n"
+             "gc.callbacks.append(seen)\n"
+             "sys.argv = ['iraqsim', 'validate', 'baseline']\n"
+             "runpy.run_module('sim', run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    frozen = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("frozen")]
+    assert frozen and frozen[-1] > 50_000, done.stderr  # pydantic, numpy, the model...
