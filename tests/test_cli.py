@@ -554,3 +554,10 @@ def test_the_console_script_exits_without_collecting_the_libraries_objects_again
     assert done.returncode == 0, done.stderr
     frozen = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("frozen")]
     assert frozen and frozen[-1] > 50_000, done.stderr  # pydantic, numpy, the model...
+
+
+def test_main_called_from_a_program_leaves_the_garbage_collector_alone(capsys):
+    import gc
+    frozen = gc.get_freeze_count()
+    assert main(["list"]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
