@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -310,3 +312,22 @@ def test_compiled_binning_is_bit_identical_to_bincount(model_block, runs):
         with np.errstate(invalid="ignore"):  # inf - inf in the reference sum
             want_sums = traj.sum(axis=2, dtype=np.float64)
         np.testing.assert_allclose(part.sums, want_sums, rtol=1e-12)
+
+
+def test_outcome_spread_is_the_same_whatever_the_threads_of_the_linear_algebra_library():
+    # A BLAS dot product splits a long vector among its threads, so its last bits depended on
+    # the machine's cores: the summary's sd must not (it is a plain numpy sum now).
+    import subprocess
+    import sys
+    probe = ("import numpy as np, pandas as pd\n"
+             "from sim.engine.summary import _ColumnReader, column_statistics\n"
+             "x = np.random.default_rng(5).lognormal(3, 2, 60_000)\n"
+             "st = column_statistics(_ColumnReader(pd.DataFrame({'c': x}), 'c'), ())\n"
+             "print(float(st['sd']).hex())\n")
+    spreads = set()
+    for threads in ("1", "2", "4"):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              env=env, timeout=120, check=True)
+        spreads.add(done.stdout.strip())
+    assert len(spreads) == 1, spreads

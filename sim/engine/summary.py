@@ -506,9 +506,9 @@ def column_statistics(reader: _ColumnReader, quantiles=(0.05, 0.5, 0.95)) -> dic
         return {"n": 0}
     mean = total / n
     squares = 0.0
-    for x in reader.chunks():
+    for x in reader.chunks():  # numpy's sum, not a BLAS dot: its threads change the last bits
         d = x - mean
-        squares += float(np.dot(d, d))
+        squares += float(np.sum(d * d))
     stats = {"n": n, "mean": mean, "sd": float(np.sqrt(squares / n)), "min": lo, "max": hi}
     if quantiles:
         positions = [q * (n - 1) for q in quantiles]
