@@ -561,3 +561,19 @@ def test_main_called_from_a_program_leaves_the_garbage_collector_alone(capsys):
     frozen = gc.get_freeze_count()
     assert main(["list"]) == 0
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+@pytest.mark.parametrize("chosen", [None, "3"])
+def test_the_console_script_runs_openblas_on_one_thread_unless_the_user_chose(chosen, monkeypatch, capsys):
+    import gc
+    from sim.cli import BLAS_THREADS, command
+    for name in BLAS_THREADS:
+        monkeypatch.delenv(name, raising=False)
+    if chosen:
+        monkeypatch.setenv("OMP_NUM_THREADS", chosen)
+    try:
+        assert command(["list"]) == 0
+    finally:
+        gc.unfreeze()
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == (None if chosen else "1")
+    assert os.environ.get("OMP_NUM_THREADS") == chosen

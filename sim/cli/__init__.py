@@ -152,6 +152,13 @@ def main(argv=None, *, settle_libraries: bool = False) -> int:
         return 130 if kind is KeyboardInterrupt else 143
 
 
+#: The variables that set OpenBLAS's threads. The model does no linear algebra, but numpy and
+#: SciPy each load an OpenBLAS that starts a thread per core, which spins for a while when idle:
+#: ~0.1 s of a core per library and process, on the cores the figures are drawn on. The console
+#: script sets the first to 1 unless the user has set one of them (its processes inherit it).
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
 @contextlib.contextmanager
 def _collector_paused(settle: bool):
     """With ``settle``, the garbage collector paused in the ``with`` block, then what it made
@@ -178,7 +185,11 @@ def command(argv=None) -> int:
     (``atexit``, flushing the streams, joining threads) still runs. Before, ``main`` pauses the
     collector while the libraries load (``settle_libraries``). ``main`` called from a program
     leaves the collector alone.
+
+    It also runs OpenBLAS on one thread, unless the user chose (``BLAS_THREADS``).
     """
+    if not set(BLAS_THREADS) & set(os.environ):
+        os.environ[BLAS_THREADS[0]] = "1"
     code = main(argv, settle_libraries=True)
     gc.freeze()
     return code
