@@ -6,7 +6,7 @@ so its memory does not depend on how many blocks a job has:
 
 * **exact** while every run's trajectory fits the memory budget ``EXACT_BUDGET_BYTES``
   (``float32`` values): the quantiles are those of ``numpy.quantile`` (its default, linear
-  method) over all runs, computed by ``linear_quantiles`` from one sort.
+  method) over all runs, computed by ``sim.engine.quantiles.linear_quantiles`` from one sort.
 * **histogram** beyond it: per variable and month, ``BINS`` fixed bins over the variable's
   declared range (log-spaced for counts spanning decades) holding the count *and the sum* of the
   values that fell in each bin, plus the exact minimum and maximum. Quantiles interpolate between
@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.engine.binning import histogram_merge, histogram_month
+from sim.engine.quantiles import linear_quantiles
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, VARIABLE_ALIASES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -207,32 +208,6 @@ class MonthlyHistograms:
         bins, counts, bin_sums, bin_squares = (tuple(a) for a in zip(*self._filled))
         return SummaryPart(runs=self.runs, sums=self._sums, mins=self._mins, maxs=self._maxs,
                            bins=bins, counts=counts, bin_sums=bin_sums, bin_squares=bin_squares)
-
-
-def linear_quantiles(values: np.ndarray, quantiles) -> np.ndarray:
-    """The quantiles of ``values`` along its last axis, shape ``values.shape[:-1] + (q,)``: the
-    numbers ``numpy.quantile`` gives with its default (linear) method, bit for bit (tested).
-
-    ``numpy.quantile`` partitions along a moved axis, which for (variables, months, runs) costs
-    four times a sort along the runs: here the order statistics come from ``numpy.sort`` and are
-    interpolated as ``numpy.quantile`` does (index ``(n - 1) q``; from the upper neighbour when
-    the weight is at least one half). A slice holding a NaN gives NaN, as there.
-    """
-    ordered = np.sort(values, axis=-1)
-    n = ordered.shape[-1]
-    q = np.asarray(quantiles, dtype=np.float64)
-    virtual = (n - 1) * q
-    below = np.floor(virtual)
-    above = below + 1
-    at_end = virtual >= n - 1
-    below[at_end], above[at_end] = -1, -1
-    weight = virtual - below
-    low, high = ordered[..., below.astype(np.intp)], ordered[..., above.astype(np.intp)]
-    step = high - low
-    out = np.add(low, step * weight)
-    np.subtract(high, step * (1 - weight), out=out, where=weight >= 0.5, casting="unsafe")
-    nan = np.isnan(ordered[..., -1:]) if np.issubdtype(ordered.dtype, np.inexact) else False
-    return np.where(nan, np.nan, out) if np.any(nan) else out
 
 
 class TrajectorySummary:
