@@ -522,12 +522,13 @@ def test_a_deferred_package_runs_its_init_only_when_asked_for_a_name(tmp_path, m
 
 def test_the_command_runs_the_model_without_the_rest_of_mesa_and_scipy_special(tmp_path):
     """``iraqsim run`` needs Mesa's ``Model`` and ``Agent`` and three of SciPy's special
-    functions: Mesa's spaces, batch runner, networkx, SciPy's spatial package and the rest of
-    ``scipy.special`` (~0.8 s at start) are never loaded."""
+    functions: Mesa's spaces, batch runner, networkx, SciPy's spatial package, the rest of
+    ``scipy.special`` (~0.8 s at start) and ``scipy.linalg`` beyond the BLAS module numba asks
+    for are never loaded."""
     code = ("import sys, sim.cli\n"
             "code = sim.cli.main(['run', 'baseline', '--runs', '100', '--quiet', '--out', 'res'])\n"
             "print(code, sorted(m for m in ('mesa.space', 'mesa.batchrunner', 'networkx', "
-            "'scipy.spatial', 'scipy.special._basic') if m in sys.modules))\n")
+            "'scipy.spatial', 'scipy.special._basic', 'scipy.linalg._basic') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr

@@ -96,8 +96,10 @@ def _interrupted(exc: BaseException) -> type | None:
 
 #: Packages whose ``__init__`` runs only if a name of the package itself is asked for
 #: (``sim/_lazy.py``): the model needs two of Mesa's modules (``mesa.model``, ``mesa.agent``) and
-#: three compiled functions of ``scipy.special`` (``sim/model/special.py``), not all of them.
-DEFERRED_PACKAGES = ("mesa", "scipy.special")
+#: three compiled functions of ``scipy.special`` (``sim/model/special.py``), not all of them; numba,
+#: on loading its first compiled kernel, checks that ``scipy.linalg.cython_blas`` imports, which
+#: would otherwise load all of ``scipy.linalg`` and its array-API layer (~0.1 s) for nothing.
+DEFERRED_PACKAGES = ("mesa", "scipy.special", "scipy.linalg")
 
 #: Commands that draw figures: ``main`` starts their drawing process before anything else loads.
 DRAWING_COMMANDS = ("run", "compare")
