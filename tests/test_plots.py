@@ -229,16 +229,16 @@ def test_outcome_plots_read_columns_in_chunks_and_draw_the_whole_columns_histogr
     and the bars and medians drawn are still those of the whole column."""
     import pandas as pd
 
-    from sim.engine import summary
-    monkeypatch.setattr(summary, "OUTCOME_CHUNK", 64)
+    from sim.engine import columns
+    monkeypatch.setattr(columns, "OUTCOME_CHUNK", 64)
     sizes = []
-    real = summary._ColumnReader.chunks
+    real = columns._ColumnReader.chunks
 
     def spy(self):
         for x in real(self):
             sizes.append(x.size)
             yield x
-    monkeypatch.setattr(summary._ColumnReader, "chunks", spy)
+    monkeypatch.setattr(columns._ColumnReader, "chunks", spy)
     res = run(load_scenario(LIBRARY / "phased_exit.yaml"), runs=500, seed=2, stream_to=tmp_path,
               progress=False)
     plots.plot_outcomes(res, tmp_path / "o.png")

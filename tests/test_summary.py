@@ -10,11 +10,11 @@ import pytest
 
 import sim.engine as engine
 from sim.model.outcomes import TRAJECTORY_VARIABLES
-import sim.engine.summary as summary
+import sim.engine.columns as columns
+from sim.engine.columns import _ColumnReader, column_statistics, column_tail_mean, outcome_summary
 from sim.engine.quantiles import linear_quantiles
-from sim.engine.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _ColumnReader, _edges,
-                         column_statistics, column_tail_mean, outcome_summary, summarise_block,
-                         use_exact)
+from sim.engine.summary import (BINS, EXACT_BUDGET_BYTES, QUANTILES, TrajectorySummary, _edges,
+                                summarise_block, use_exact)
 
 from conftest import scenario
 
@@ -175,8 +175,8 @@ COLUMNS = {
 @pytest.mark.parametrize("kept", [True, False], ids=["kept", "streamed"])
 def test_streamed_column_statistics_equal_numpy(kind, n, kept, monkeypatch):
     if not kept:  # a column too large to keep: order statistics by counting passes
-        monkeypatch.setattr(summary, "OUTCOME_CACHE_VALUES", 0)
-    monkeypatch.setattr(summary, "OUTCOME_COLLECT_LIMIT", 64)  # force the bin-splitting path
+        monkeypatch.setattr(columns, "OUTCOME_CACHE_VALUES", 0)
+    monkeypatch.setattr(columns, "OUTCOME_COLLECT_LIMIT", 64)  # force the bin-splitting path
     x = COLUMNS[kind](np.random.default_rng(n), n)
     v = x[~np.isnan(x)]
     st = column_statistics(_ColumnReader(pd.DataFrame({"c": x}), "c"))
@@ -193,8 +193,8 @@ def test_streamed_column_statistics_equal_numpy(kind, n, kept, monkeypatch):
 @pytest.mark.parametrize("kept", [True, False], ids=["kept", "streamed"])
 def test_streamed_tail_mean_equals_the_mean_of_the_sorted_tail(kind, n, share, kept, monkeypatch):
     if not kept:
-        monkeypatch.setattr(summary, "OUTCOME_CACHE_VALUES", 0)
-    monkeypatch.setattr(summary, "OUTCOME_COLLECT_LIMIT", 64)  # force the bin-splitting path
+        monkeypatch.setattr(columns, "OUTCOME_CACHE_VALUES", 0)
+    monkeypatch.setattr(columns, "OUTCOME_COLLECT_LIMIT", 64)  # force the bin-splitting path
     x = COLUMNS[kind](np.random.default_rng(n + 1), n)
     v = np.sort(x[~np.isnan(x)])
     if not v.size:
@@ -212,12 +212,12 @@ def test_a_small_column_is_read_from_the_file_once_a_large_one_on_every_pass(bud
     import pyarrow.parquet as pq
     x = np.random.default_rng(3).lognormal(0, 1, 1000)
     pq.write_table(pa.table({"c": x}), tmp_path / "t.parquet", row_group_size=100)
-    monkeypatch.setattr(summary, "OUTCOME_CHUNK", 64)
-    monkeypatch.setattr(summary, "OUTCOME_CACHE_VALUES", budget)
+    monkeypatch.setattr(columns, "OUTCOME_CHUNK", 64)
+    monkeypatch.setattr(columns, "OUTCOME_CACHE_VALUES", budget)
     reads = []
     real = pq.ParquetFile.read_row_group
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", lambda self, i, **k: (reads.append(i), real(self, i, **k))[1])
-    reader = summary.outcome_reader(tmp_path / "t.parquet", "c")
+    reader = columns.outcome_reader(tmp_path / "t.parquet", "c")
     st = column_statistics(reader, (0.05, 0.5, 0.95))
     np.testing.assert_array_equal([st[q] for q in (0.05, 0.5, 0.95)], np.quantile(x, [0.05, 0.5, 0.95]))
     passes = len(reads) // 10
@@ -226,7 +226,7 @@ def test_a_small_column_is_read_from_the_file_once_a_large_one_on_every_pass(bud
 
 
 def test_outcome_summary_from_parquet_equals_from_frame(tmp_path):
-    runs = 2 * summary.OUTCOME_CHUNK + 123
+    runs = 2 * columns.OUTCOME_CHUNK + 123
     res = engine.run(scenario(horizon_months=3), runs=runs, seed=2, progress=False,
                      stream_to=tmp_path, keep_trajectories=False)
     path = tmp_path / "outcomes.parquet"
@@ -321,7 +321,7 @@ def test_outcome_spread_is_the_same_whatever_the_threads_of_the_linear_algebra_l
     import subprocess
     import sys
     probe = ("import numpy as np, pandas as pd\n"
-             "from sim.engine.summary import _ColumnReader, column_statistics\n"
+             "from sim.engine.columns import _ColumnReader, column_statistics\n"
              "x = np.random.default_rng(5).lognormal(3, 2, 60_000)\n"
              "st = column_statistics(_ColumnReader(pd.DataFrame({'c': x}), 'c'), ())\n"
              "print(float(st['sd']).hex())\n")
@@ -332,3 +332,33 @@ def test_outcome_spread_is_the_same_whatever_the_threads_of_the_linear_algebra_l
                               env=env, timeout=120, check=True)
         spreads.add(done.stdout.strip())
     assert len(spreads) == 1, spreads
+
+
+def test_an_exact_summary_keeps_a_part_holding_every_run_and_copies_otherwise(model_block):
+    # One block holding the whole job (the command line's usual job) is kept, not copied; parts
+    # that each hold some runs are copied into place; ``add`` never keeps the caller's array.
+    # Either way the quantiles are numpy's.
+    traj = np.ascontiguousarray(model_block[:, :, :2000])
+    v, t, n = traj.shape
+    names = VARIABLES[:v]
+    expected = np.moveaxis(np.quantile(traj, QUANTILES, axis=2), 0, -1)
+
+    whole = TrajectorySummary(names, t, n, exact=True)
+    part = summarise_block(traj, names, exact=True)
+    whole.merge(part)
+    assert whole.values is part.values
+    np.testing.assert_array_equal(whole.quantiles(), expected)
+
+    halves = TrajectorySummary(names, t, n, exact=True)
+    first, second = (summarise_block(np.ascontiguousarray(traj[:, :, s]), names, exact=True)
+                     for s in (slice(0, 700), slice(700, None)))
+    halves.merge(first)
+    halves.merge(second)
+    assert halves.values is not first.values and halves.values is not second.values
+    np.testing.assert_array_equal(halves.values, traj)
+    np.testing.assert_array_equal(halves.quantiles(), expected)
+
+    added = TrajectorySummary(names, t, n, exact=True)
+    added.add(traj)
+    assert not np.shares_memory(added.values, traj)
+    np.testing.assert_array_equal(added.quantiles(), expected)

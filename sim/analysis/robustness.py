@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.engine.summary import column_chunks, column_statistics, column_tail_mean, outcome_reader
+from sim.engine.columns import column_chunks, column_statistics, column_tail_mean, outcome_reader
 
 #: Outcome -> "min" (lower is better), "max" (higher is better) or "info" (not judged).
 #: Assumption: the US decision-maker's perspective (docs/ODD.md, section 1.1); month outcomes

@@ -38,7 +38,7 @@ from sim.engine.io import (
     write_atomically,
 )
 from sim.engine.progress import progress_bar
-from sim.engine.summary import _outcome_readers, column_statistics
+from sim.engine.columns import _outcome_readers, column_statistics
 from sim.model.outcomes import OUTCOME_COLUMNS
 from sim.scenario.errors import ArgumentError
 from sim.scenario.schema import Scenario
@@ -260,7 +260,7 @@ def cell_table(sources: list, cells: pd.DataFrame, runs: int) -> pd.DataFrame:
     Yes/no outcomes get ``<name>.mean`` (the probability); numbers ``.mean``, ``.p05``,
     ``.p50``, ``.p95``; months ``.mean`` and ``.p50`` over runs where the event happened.
     ``sources`` are the cells' outcome tables (DataFrames or Parquet paths), read a column at a
-    time in chunks (``sim.engine.summary.column_statistics``: exact quantiles, numpy's linear method).
+    time in chunks (``sim.engine.columns.column_statistics``: exact quantiles, numpy's linear method).
     """
     rows = []
     for settings, source in zip(cells.to_dict("records"), sources):

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from sim.engine.io import jsonable, table_pieces, write_atomically
-from sim.engine.summary import outcome_reader, outcome_summary
+from sim.engine.columns import outcome_reader, outcome_summary
 from sim.model.outcomes import variable_name
 from sim.scenario.loading import scenario_from_dict
 
@@ -68,7 +68,7 @@ class Results:
         return table_pieces(self._outcomes)
 
     def outcome_reader(self, name: str):
-        """One outcome column, read in chunks of ``sim.engine.summary.OUTCOME_CHUNK`` values as often as
+        """One outcome column, read in chunks of ``sim.engine.columns.OUTCOME_CHUNK`` values as often as
         needed (a streamed table is read row group by row group: bounded memory)."""
         return outcome_reader(self._outcomes, name)
 

@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from sim.reporting.palette import EVENT_FILL, EVENT_TEXT, INK, PROBABILITY, TROOPS  # noqa: E402
 from sim.reporting.palette import scenario_color, scenario_colors  # noqa: E402
-from sim.engine.summary import (  # noqa: E402
+from sim.engine.columns import (  # noqa: E402
     PooledReader, column_histogram, column_is_integral, column_statistics)
 from sim.model.exit import STAGE_NAMES  # noqa: E402
 from sim.model.outcomes import OUTCOME_ALIASES, OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
