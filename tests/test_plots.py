@@ -422,3 +422,22 @@ def test_the_commands_never_import_matplotlib_here():
             assert (Path(folder) / "r" / "plots" / "outcomes.png").is_file()
 
 
+
+
+def test_figure_text_is_drawn_without_hinting_and_the_caller_keeps_its_settings(phased, tmp_path,
+                                                                                monkeypatch):
+    # Hinting cost ~0.1 s of the outcomes figure (docs/performance.md, round 20): every glyph
+    # of the run figures is loaded without it, and the caller's own setting is left as it was.
+    import matplotlib
+    from matplotlib.backends import backend_agg
+
+    flags = []
+    real = backend_agg.get_hinting_flag
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+        unhinted = real()
+    monkeypatch.setattr(backend_agg, "get_hinting_flag", lambda: flags.append(real()) or flags[-1])
+    before = matplotlib.rcParams["text.hinting"]
+    plots.plot_outcomes(phased, tmp_path / "o.png")
+    plots.plot_trajectories(phased, tmp_path / "t.png")
+    assert len(flags) > 100 and set(flags) == {unhinted}
+    assert matplotlib.rcParams["text.hinting"] == before

@@ -72,9 +72,14 @@ OUTCOME_LABELS: dict[str, tuple[str, str]] = {
 #: Outcomes that are shares of a whole, written as percentages.
 SHARE_OUTCOMES = {"territory_peak"}
 
+#: The figures' style. Glyphs are drawn from their outlines without FreeType's hinting (snapping
+#: them to the pixel grid), which costs more than drawing them: ~0.1 s of the outcomes figure,
+#: the last thing `iraqsim run` waits for, for a difference not visible at 110 dpi
+#: (``docs/performance.md``, round 20).
 _STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 10, "xtick.labelsize": 9,
           "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 15,
-          "axes.spines.top": False, "axes.spines.right": False, "axes.titley": 1.0}
+          "axes.spines.top": False, "axes.spines.right": False, "axes.titley": 1.0,
+          "text.hinting": "no_hinting"}
 _DPI = 110
 
 
