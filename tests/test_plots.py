@@ -1,7 +1,7 @@
 """Plots draw the results they are given, with units, calendar dates and troop levels.
 
-The figures are inspected before they are closed (``sim.reporting.plots._save`` is wrapped), so the tests
-check what is drawn against the numbers in the results, not just that a file exists.
+The figures are inspected before they are closed (``sim.reporting.figures._save`` is wrapped), so the
+tests check what is drawn against the numbers in the results, not just that a file exists.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from sim import compare, load_scenario, run
+from sim.reporting import figures as figures_module
 from sim.reporting import plots
 from sim.reporting import drawing as drawing_module
 from sim.reporting import save as save_module
@@ -43,13 +44,13 @@ def pair():
 def figures(monkeypatch):
     """Figures passed to ``_save`` (kept for inspection after they are written)."""
     kept = []
-    real = plots._save
+    real = figures_module._save
 
     def keep(fig, path):
         kept.append(fig)
         return real(fig, path)
 
-    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(figures_module, "_save", keep)
     return kept
 
 
@@ -277,7 +278,7 @@ def test_save_figure_draws_a_laid_out_figure_once_and_the_same_pixels(tmp_path, 
     assert len(draws) == 2  # matplotlib lays the figure out in a blank draw, then draws it
     draws.clear()
     once = figure()
-    plots.save_figure(once, tmp_path / "once.png", 90)
+    figures_module.save_figure(once, tmp_path / "once.png", 90)
     assert len(draws) == 1 and not plt.fignum_exists(once.number)
     np.testing.assert_array_equal(mpimg.imread(tmp_path / "plain.png"), mpimg.imread(tmp_path / "once.png"))
     plt.close(plain)
@@ -311,11 +312,59 @@ aside_only = pytest.mark.skipif(not drawing_module.DRAW_ASIDE,
                                 reason="figures are drawn aside only where fork is (Linux)")
 
 
+def test_figures_drawn_in_frames_made_ahead_have_the_same_pixels(phased, tmp_path, monkeypatch):
+    """A frame made ahead (``figures.prepare``) is taken by the figure of its shape, or of a shape
+    with fewer rows (the rows it does not need are dropped), and the pixels are those of a
+    figure that makes its own frame."""
+    monkeypatch.setattr(figures_module, "_PREPARED", {})
+    outcomes, fans = plots.outcomes_figure(phased), plots.trajectories_figure(phased)
+    draw = {"outcomes": (figures_module.draw_outcomes, outcomes),
+            "fans": (figures_module.draw_trajectories, fans)}
+    for kind, (function, data) in draw.items():
+        function(data, tmp_path / f"{kind}-own.png")
+        shape = (kind, len(data.panels)) + ((data.wide_rows,) if kind == "outcomes" else ())
+        larger = (kind, len(data.panels) + 5) + shape[2:]  # rows more
+        for name, prepared in (("same", shape), ("larger", larger)):
+            figures_module.prepare([prepared])
+            assert len(figures_module._PREPARED) == 1
+            function(data, tmp_path / f"{kind}-{name}.png")
+            assert not figures_module._PREPARED, "the figure took the frame made ahead"
+            assert ((tmp_path / f"{kind}-{name}.png").read_bytes()
+                    == (tmp_path / f"{kind}-own.png").read_bytes()), (kind, name)
+    figures_module.prepare([("outcomes", 1, outcomes.wide_rows)])  # too few rows: not taken
+    figures_module.draw_outcomes(outcomes, tmp_path / "o.png")
+    assert len(figures_module._PREPARED) == 1
+
+
+def test_the_drawing_process_needs_neither_the_engine_nor_pandas(phased, tmp_path):
+    """What the drawing process imports, and what a figure's data unpickle into, is matplotlib
+    and numpy: not the engine, the model, numba, pandas or pyarrow (they take ~0.6 s to load)."""
+    import pickle
+    import subprocess
+    import sys
+    data = tmp_path / "figures.pickle"
+    data.write_bytes(pickle.dumps([plots.outcomes_figure(phased), plots.trajectories_figure(phased)]))
+    code = ("import pickle, sys; from sim.reporting import figures; "
+            "figures.prepare([('outcomes', 17, 2), ('fans', 11)]); "
+            "o, t = pickle.loads(open(sys.argv[1], 'rb').read()); "
+            "figures.draw_outcomes(o, sys.argv[2] + '/o.png'); "
+            "figures.draw_trajectories(t, sys.argv[2] + '/t.png'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pandas', 'pyarrow', 'numba', 'mesa', 'pydantic') or m.startswith(('sim.engine', "
+            "'sim.model', 'sim.scenario'))))")
+    out = subprocess.run([sys.executable, "-c", code, str(data), str(tmp_path)], check=True,
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
+    assert _is_real_png(tmp_path / "o.png") and _is_real_png(tmp_path / "t.png")
+
+
 @aside_only
 def test_figures_drawn_aside_have_the_same_pixels_as_drawn_here(phased, tmp_path):
     (tmp_path / "aside").mkdir()
     (tmp_path / "here").mkdir()
-    save_module.write_into(phased, tmp_path / "aside", drawing=drawing_module.Drawing())
+    drawing = drawing_module.Drawing()
+    drawing.prepare(plots.expected_shapes(1))  # frames made ahead, as `iraqsim run` does
+    save_module.write_into(phased, tmp_path / "aside", drawing=drawing)
     save_module.write_into(phased, tmp_path / "here")
     for name in ("plots/outcomes.png", "plots/trajectories.png", "quantiles.parquet"):
         assert (tmp_path / "aside" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
@@ -406,7 +455,7 @@ def test_the_commands_never_import_matplotlib_here():
     import subprocess
     import sys
     code = ("import sys, sim.cli.run, sim.cli.compare; "
-            "print('matplotlib' in sys.modules, 'sim.reporting.plots' in sys.modules)")
+            "print('matplotlib' in sys.modules, 'sim.reporting.figures' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
     if drawing_module.DRAW_ASIDE:

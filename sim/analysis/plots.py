@@ -12,7 +12,8 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from sim.analysis.robustness import pareto_front
 from sim.model.outcomes import OUTCOME_COLUMNS  # noqa: E402
-from sim.reporting.plots import OUTCOME_LABELS, save_figure  # noqa: E402
+from sim.reporting.figures import save_figure  # noqa: E402
+from sim.reporting.plots import OUTCOME_LABELS  # noqa: E402
 
 #: Outcomes shown against the first swept lever (mean, or probability for yes/no outcomes).
 LEVER_PANELS = ["resurgence", "isis_peak", "militia_attacks", "us_fatalities", "departed",

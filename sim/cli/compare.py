@@ -24,6 +24,7 @@ from sim.cli.common import (UserError, add_run_options, atomic_output, check_run
                             writing_bar)
 from sim.engine.compare import compare
 from sim.reporting.drawing import Drawing
+from sim.reporting.plots import expected_shapes
 from sim.reporting.save import FIGURES, write_into
 from sim.scenario.loading import load_scenario
 
@@ -52,6 +53,7 @@ def main(args) -> int:
     # the figures' drawing process (started by sim.cli.main) loads matplotlib while the runs
     # compute; it is stopped before a failed job's folder is removed
     with atomic_output(out) as tmp, args.drawing or Drawing() as drawing:
+        drawing.prepare(expected_shapes(len(scenarios)))  # made while the runs compute
         runs = tmp / ".runs"  # each scenario's outcomes stream here (bounded memory)
         comparison = compare(scenarios, runs=args.runs, seed=args.seed, workers=args.workers,
                              dask=args.dask, progress=False if args.quiet else None, stream_to=runs)

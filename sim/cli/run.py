@@ -15,6 +15,7 @@ from sim.cli.common import (add_run_options, atomic_output, check_run_options, d
                             earlier_job, note_replaced, scenario_path, with_posterior, writing_bar)
 from sim.engine.engine import run
 from sim.reporting.drawing import Drawing
+from sim.reporting.plots import expected_shapes
 from sim.reporting.save import FIGURES, write_into
 from sim.scenario.loading import load_scenario
 
@@ -48,6 +49,7 @@ def main(args) -> int:
     # the figures' drawing process (started by sim.cli.main) loads matplotlib while the runs
     # compute; it is stopped before a failed job's folder is removed
     with atomic_output(out) as tmp, args.drawing or Drawing() as drawing:
+        drawing.prepare(expected_shapes(1))  # its figures' frames are made while the runs compute
         res = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers, dask=args.dask,
                   progress=False if args.quiet else None, stream_to=tmp)
         prov = res.provenance

@@ -36,10 +36,6 @@ class Comparison:
             names.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
         return names
 
-    def without_trajectories(self, bands: bool = False) -> Comparison:
-        """The same comparison of ``Results.without_trajectories`` copies (small to pickle)."""
-        return Comparison([r.without_trajectories(bands) for r in self.results])
-
     def table(self) -> pd.DataFrame:
         """Tidy side-by-side table: one row per (outcome, scenario).
 

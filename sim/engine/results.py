@@ -109,15 +109,6 @@ class Results:
                 rows.append((name, fmt(s["mean"]) + extra, fmt(s["p05"]), fmt(s["p50"]), fmt(s["p95"])))
         return pd.DataFrame(rows, columns=["outcome", "mean / P", "p05", "p50", "p95"]).set_index("outcome")
 
-    def without_trajectories(self, bands: bool = False) -> Results:
-        """A copy sharing the outcome table (or its file) and the quantile bands if they are
-        computed (``bands``: computed first), without the per-run trajectory store: small to
-        pickle (a drawing process gets it, ``sim.reporting.save``). Its ``quantiles`` raise if
-        they were not computed here."""
-        if bands:
-            self.quantiles  # noqa: B018 - computed and kept, so the copy has them
-        return Results(self.scenario, self._outcomes, None, self.provenance, quantiles=self._quantiles)
-
     # ------------------------------------------------------------------ files
     def save(self, directory: str | os.PathLike) -> Path:
         """Write the data files (``write_into``) into ``directory`` atomically; return its path.

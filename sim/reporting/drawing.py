@@ -3,8 +3,10 @@
 Drawing the two figures of a run takes longer than the runs (``docs/performance.md``, "Time to
 the first result"). A ``Drawing`` starts a fresh Python process at once (``iraqsim run`` and
 ``compare`` start it before they load the libraries), which imports matplotlib and the figure
-code while the runs compute; each figure sent to it is then drawn in a process of its own, so
-two figures have two cores while this process writes the data files.
+code (``sim.reporting.figures``: not the engine, not even pandas) while the runs compute, then
+makes the frames of the figures it is told to expect (``prepare``). Each figure sent to it, as
+plain data (``sim.reporting.figure_data``), is drawn in a process of its own forked from it, with
+its copy of the frames, so two figures have two cores while this process writes the data files.
 
 The drawing process is started, not forked from this one: a fork of a process with threads
 (Arrow's, numba's) and with Python signal handlers can lose a Ctrl-C (the handler then runs in
@@ -36,18 +38,19 @@ DRAW_ASIDE = sys.platform.startswith("linux") and hasattr(os, "fork") and bool(s
 COMMAND = [sys.executable, "-m", "sim.reporting.drawing"]
 
 
-def draw_here(name: str, result, path: Path) -> None:
-    """Draw figure ``name`` of ``sim.reporting.plots`` of ``result`` into ``path`` in this process
-    (importing matplotlib on first use: ``iraqsim run`` prints its table without it)."""
-    from sim.reporting import plots
+def draw_here(name: str, data, path: Path) -> None:
+    """Draw ``data`` with the function ``name`` of ``sim.reporting.figures`` into ``path`` in this
+    process (importing matplotlib on first use: ``iraqsim run`` prints its table without it)."""
+    from sim.reporting import figures
 
-    getattr(plots, name)(result, path)
+    getattr(figures, name)(data, path)
 
 
 class Drawing:
     """Figures drawn by a drawing process (with ``aside`` and ``DRAW_ASIDE``; else here, when sent).
 
-    Made, it starts the drawing process; ``draw`` sends it a figure (pickled through a pipe);
+    Made, it starts the drawing process; ``prepare`` tells it which figures to expect, so that
+    it makes their frames while it waits; ``draw`` sends it a figure (pickled through a pipe);
     ``finish`` waits for every figure sent and raises the first failure (an ``OSError`` keeps its
     path and cause). Leaving the ``with`` block on an exception (Ctrl-C, SIGTERM, a failure), or
     with no figure sent, stops the drawing process, which kills and reaps its figure processes
@@ -68,16 +71,24 @@ class Drawing:
         else:
             self.stop()
 
-    def draw(self, name: str, result, path: Path) -> None:
-        """Draw figure ``name`` of ``sim.reporting.plots`` of ``result`` into ``path``: in the
-        drawing process, or here without one."""
+    def prepare(self, shapes) -> None:
+        """Have the drawing process make the frames of figures of ``shapes`` while it waits
+        (``sim.reporting.figures.prepare``); nothing without one."""
+        if self._process is not None:
+            self._send(("prepare", list(shapes)))
+
+    def draw(self, name: str, data, path: Path) -> None:
+        """Draw ``data`` with the function ``name`` of ``sim.reporting.figures`` into ``path``: in
+        the drawing process, or here without one."""
         if self._process is None:
-            draw_here(name, result, path)
+            draw_here(name, data, path)
             return
         self._sent += 1
+        self._send((name, data, Path(path)))
+
+    def _send(self, message) -> None:
         try:
-            pickle.dump((name, result, Path(path)), self._process.stdin,
-                        protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(message, self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self._process.stdin.flush()
         except BrokenPipeError:  # the drawing process has failed: say why
             self.finish()
@@ -157,9 +168,10 @@ def _stop_figures(signum, frame):
 
 
 def serve(failures: int) -> None:
-    """The drawing process: import the figure code, then draw each figure read from stdin in a
-    process of its own; write the first failure, pickled, into the pipe ``failures``; leave
-    (``os._exit``) when stdin ends, or on SIGTERM after ending the figure processes.
+    """The drawing process: import the figure code, then make the frames it is told to expect
+    and draw each figure read from stdin in a process of its own; write the first failure,
+    pickled, into the pipe ``failures``; leave (``os._exit``) when stdin ends, or on SIGTERM
+    after ending the figure processes.
 
     The garbage collector is off here (what this process makes lives until it leaves) and what
     it holds is frozen before each fork, as Python's ``gc.freeze`` documentation advises: a
@@ -170,14 +182,17 @@ def serve(failures: int) -> None:
         gc.disable()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C, then stops us
         signal.signal(signal.SIGTERM, _stop_figures)
-        from sim.reporting import plots  # noqa: F401 - matplotlib imports while the runs compute
-        with ExitStack() as figures:
+        from sim.reporting import figures  # matplotlib imports while the runs compute
+        with ExitStack() as drawn:
             while True:
                 try:
                     job = pickle.load(sys.stdin.buffer)
                 except EOFError:
                     break
-                figures.enter_context(_figure_process(failures, *job))
+                if job[0] == "prepare":
+                    figures.prepare(job[1])
+                else:
+                    drawn.enter_context(_figure_process(failures, *job))
         code = 0
     except BaseException as exc:  # noqa: BLE001 - everything goes to the parent
         _send(failures, exc)
@@ -186,7 +201,7 @@ def serve(failures: int) -> None:
 
 
 @contextmanager
-def _figure_process(inherited: int, name: str, result, path: Path):
+def _figure_process(inherited: int, name: str, data, path: Path):
     """Draw one figure in a forked child while the ``with`` body runs; wait for it on leaving and
     raise its failure here. SIGTERM is held back across ``fork``, so ``_stop_figures`` always
     knows every child."""
@@ -200,7 +215,7 @@ def _figure_process(inherited: int, name: str, result, path: Path):
     if pid == 0:
         os.close(inherited)
         os.close(read)
-        _figure_child(write, held, name, result, path)  # never returns
+        _figure_child(write, held, name, data, path)  # never returns
     os.close(write)
     if pid > 0:
         _FIGURE_PIDS.add(pid)
@@ -208,7 +223,7 @@ def _figure_process(inherited: int, name: str, result, path: Path):
     status = 0
     try:
         if pid < 0:  # no process could be made: draw here
-            draw_here(name, result, path)
+            draw_here(name, data, path)
             yield
             return
         yield
@@ -231,14 +246,14 @@ def _figure_process(inherited: int, name: str, result, path: Path):
             f"drawing {path} failed (exit status {status})")
 
 
-def _figure_child(write: int, held, name: str, result, path: Path) -> None:
+def _figure_child(write: int, held, name: str, data, path: Path) -> None:
     """A figure process: draw, write any exception into the pipe, leave."""
     code = 1
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         gc.enable()  # the inherited objects are frozen: it collects only what the figure makes
-        draw_here(name, result, path)
+        draw_here(name, data, path)
         code = 0
     except BaseException as exc:  # noqa: BLE001 - everything goes to the parent
         _send(write, exc)

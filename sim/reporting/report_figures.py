@@ -21,7 +21,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # no
 
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES  # noqa: E402
 from sim.reporting.palette import INK, scenario_color  # noqa: E402
-from sim.reporting.plots import OUTCOME_LABELS, date_axis, spans_decades, save_figure  # noqa: E402
+from sim.reporting.figures import date_axis, save_figure  # noqa: E402
+from sim.reporting.plots import OUTCOME_LABELS, spans_decades  # noqa: E402
 
 #: Outcomes drawn in the report, in reading order (yes/no ones share one panel of bars).
 KEY_OUTCOMES = ["isis_peak", "resurgence", "months_to_resurgence", "militia_attacks",

@@ -1,8 +1,8 @@
 """Saving a run or a comparison as ``iraqsim run`` and ``iraqsim compare`` do: data and figures.
 
 ``Results.save`` and ``Comparison.save`` (the engine) write the data files; ``save`` here adds
-the figures of ``sim.reporting.plots`` into the same atomic folder, drawn by a
-``sim.reporting.drawing.Drawing`` while the data files are written.
+the figures of ``sim.reporting.plots`` into the same atomic folder: read here into plain data,
+drawn by a ``sim.reporting.drawing.Drawing`` while the data files are written.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sim.engine.compare import Comparison
 from sim.engine.io import write_atomically
+from sim.reporting import plots as _plots
 from sim.reporting.drawing import Drawing
 
 #: Figures ``write_into`` draws (its ``progress`` counts them).
@@ -19,14 +20,16 @@ FIGURES = 2
 
 
 def _figures(result, folder: str | os.PathLike) -> list[tuple]:
-    """``(name, path)`` of the two figures of a ``Results`` or a ``Comparison`` (overlaid): the
-    names of their functions in ``sim.reporting.plots``."""
+    """``(read, draw, path)`` of the two figures of a ``Results`` or a ``Comparison``
+    (overlaid): the function of ``sim.reporting.plots`` that reads the figure's data and the name
+    of the one of ``sim.reporting.figures`` that draws it."""
     plots = Path(folder) / "plots"
     plots.mkdir(exist_ok=True)
     several = isinstance(result, Comparison)
-    return [("plot_comparison" if several else "plot_outcomes", plots / "outcomes.png"),
-            ("plot_comparison_trajectories" if several else "plot_trajectories",
-             plots / "trajectories.png")]
+    return [(_plots.comparison_figure if several else _plots.outcomes_figure, "draw_outcomes",
+             plots / "outcomes.png"),
+            (_plots.comparison_trajectories_figure if several else _plots.trajectories_figure,
+             "draw_trajectories", plots / "trajectories.png")]
 
 
 def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=None,
@@ -34,7 +37,8 @@ def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=N
     """The data files (``result.write_into``) and, with ``plots``, the figures, into ``folder``.
 
     The figures are drawn by ``drawing`` while the data files are written: the outcomes figure
-    at once, the trajectories once their quantile bands are computed, then the data files.
+    is read and sent at once, the trajectories once their quantile bands are computed, then the
+    data files are written.
     Without one they are drawn here: a drawing process needs ~2 s to start, so ``iraqsim run``
     starts it before it loads the libraries. A failure drawing (a full disk, say) is raised here.
     """
@@ -42,10 +46,9 @@ def write_into(result, folder: str | os.PathLike, plots: bool = True, progress=N
         result.write_into(Path(folder), progress=progress)
         return
     done = progress or (lambda n: None)
-    (first, first_path), (second, second_path) = _figures(result, folder)
     with drawing or Drawing(aside=False) as figures:
-        figures.draw(first, result.without_trajectories(), first_path)
-        figures.draw(second, result.without_trajectories(bands=True), second_path)
+        for read, draw, path in _figures(result, folder):
+            figures.draw(draw, read(result), path)
         result.write_into(Path(folder), progress=progress)
         done(1)
         figures.finish()

@@ -37,7 +37,7 @@ from sim.engine.io import current_umask, replace_dir, temp_sibling
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, variable_name
 from sim.reporting import evidence
 from sim.reporting import report as rp
-from sim.reporting.plots import save_figure
+from sim.reporting.figures import save_figure
 from sim.scenario.errors import ScenarioError, format_validation_error
 from sim.scenario.library import scenarios_dir
 from sim.scenario.loading import load_scenario

@@ -17,7 +17,8 @@ from sim.model.outcomes import (
     TRAJECTORY_VARIABLES,  # noqa: E402
 )
 from sim.reporting.palette import scenario_color  # noqa: E402
-from sim.reporting.plots import OUTCOME_LABELS, date_axis  # noqa: E402
+from sim.reporting.figures import date_axis  # noqa: E402
+from sim.reporting.plots import OUTCOME_LABELS  # noqa: E402
 from sim.reporting.report_figures import FAN_VARIABLES, compact_tick, format_number  # noqa: E402
 from sim.teaching.answers import (  # noqa: E402
     outcome_label,

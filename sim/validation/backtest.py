@@ -24,7 +24,7 @@ import pandas as pd
 from sim.engine.blocks import BLOCK_SIZE, run_block
 from sim.engine.progress import job_progress
 from sim.model.outcomes import OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, variable_name
-from sim.reporting.plots import date_axis, save_figure
+from sim.reporting.figures import date_axis, save_figure
 from sim.scenario.distributions import FromPosterior
 from sim.scenario.library import scenarios_dir
 from sim.scenario.loading import load_scenario

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from sim._version import __version__
 from sim.engine.blocks import BLOCK_SIZE
 from sim.model.parameters import PARAMETERS
-from sim.reporting.plots import save_figure
+from sim.reporting.figures import save_figure
 from sim.scenario.distributions import Uniform
 from sim.scenario.errors import ArgumentError
 from sim.validation.backtest import load_episode, simulate_episode_block, without_posterior
