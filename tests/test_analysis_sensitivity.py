@@ -121,7 +121,7 @@ def test_posterior_parameters_enter_through_their_marginals():
     name = posterior[0]
     u = np.array([[0.05], [0.5], [0.95]])
     values = quantiles_to_parameters(sc, [name], u)[name].to_numpy()
-    column = posterior_table(sc.parameters[name].path(sc.posterior))[name].to_numpy()
+    column = posterior_table(sc.parameters[name].path(sc.posterior))[name]
     assert np.all(np.diff(values) > 0)
     assert values[1] == np.median(column) or abs(values[1] - np.median(column)) < 1e-9
     assert column.min() <= values[0] and values[2] <= column.max()

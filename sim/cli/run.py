@@ -34,10 +34,15 @@ def register(sub):
     p.set_defaults(func=main)
 
 
-def key_outcome_table(results):
-    """The printed table: key outcomes (mean or probability, p05, p50, p95)."""
-    table = results.table()
-    return table.loc[[k for k in KEY_OUTCOMES if k in table.index]]
+def key_outcome_table(results) -> str:
+    """The printed table: key outcomes (mean or probability, p05, p50, p95), as text (made
+    without pandas, which the rest of the job does not need)."""
+    rows = {row[0]: row for row in results.table_rows()}
+    lines = [results.TABLE_COLUMNS] + [rows[k] for k in KEY_OUTCOMES if k in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join("  ".join([line[0].ljust(widths[0])]
+                               + [cell.rjust(w) for cell, w in zip(line[1:], widths[1:])]).rstrip()
+                     for line in lines)
 
 
 def main(args) -> int:
@@ -56,7 +61,7 @@ def main(args) -> int:
         if not args.quiet:  # the first result, before the files and figures are written
             print(f"{scenario.name}: {prov['runs']:,} runs, seed {prov['seed']}, "
                   f"{prov['elapsed_seconds']:.1f} s")
-            print(key_outcome_table(res).to_string(), flush=True)
+            print(key_outcome_table(res), flush=True)
         bar = writing_bar(res.FILES + FIGURES, res.n_runs, args.quiet, unit="file")
         try:
             write_into(res, tmp, progress=bar, drawing=drawing)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 
+from sim._arrow import is_data_frame, numpy_values
 from sim.model.outcomes import OUTCOME_COLUMNS
 
 #: Rows read at a time when summarising outcomes (a Parquet file is read batch by batch).
@@ -71,10 +71,10 @@ def column_chunks(source, name: str):
     """Yield one column of a table (a DataFrame or an open ``pyarrow.parquet.ParquetFile``) as
     float64 copies of exactly ``OUTCOME_CHUNK`` values (the last shorter), NaN included: the
     chunks of two tables with the same number of rows line up row for row."""
-    if isinstance(source, pd.DataFrame):
+    if is_data_frame(source):
         groups = (source[name].to_numpy(),)
     else:  # row group by row group (iter_batches would buffer the whole column)
-        groups = (source.read_row_group(i, columns=[name]).column(0).to_numpy()
+        groups = (numpy_values(source.read_row_group(i, columns=[name]).column(0))
                   for i in range(source.num_row_groups))
     for part in _rechunk(groups, OUTCOME_CHUNK):
         yield np.array(part, dtype=np.float64)  # a copy: the source is never exposed
@@ -240,14 +240,14 @@ def column_is_integral(reader: _ColumnReader) -> bool:
 
 def outcome_reader(outcomes, name: str) -> _ColumnReader:
     """A chunked reader of one outcome column of a table or of the Parquet file at a path."""
-    if isinstance(outcomes, pd.DataFrame):
+    if is_data_frame(outcomes):
         return _ColumnReader(outcomes, name)
     return _ColumnReader(pq.ParquetFile(os.fspath(outcomes)), name)
 
 
 def _outcome_readers(outcomes):
     """Yield (name, reader) for each outcome column present (a Parquet file is opened once)."""
-    if isinstance(outcomes, pd.DataFrame):
+    if is_data_frame(outcomes):
         source, present = outcomes, set(outcomes.columns)
     else:
         source = pq.ParquetFile(os.fspath(outcomes))

@@ -3,6 +3,9 @@
 ``compare([a, b, ...], runs, seed)`` runs every scenario with the same seed, so run ``i`` of each
 scenario shares its uncertain-parameter draws (where the scenarios share the parameter) and its
 model random streams: differences between scenarios are due to the choices, not to luck.
+
+pandas is imported where a table is made, not with the module: the runs of ``iraqsim compare``
+and its figures need none (docs/performance.md, round 22).
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
 from sim.engine.io import DICTIONARY_PAGE_BYTES, jsonable, write_atomically
 from sim.engine.results import Results
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -55,6 +61,8 @@ class Comparison:
 
     def outcomes(self) -> pd.DataFrame:
         """All outcome rows stacked, with a ``scenario`` column (in memory; see ``write_outcomes``)."""
+        import pandas as pd
+
         return pd.concat([r.outcomes.assign(scenario=n) for n, r in zip(self.names, self.results)],
                          ignore_index=True)
 
@@ -89,6 +97,8 @@ class Comparison:
         ``scenarios/<name>.resolved.yaml``. ``progress``: called with 1 after each of ``FILES``
         steps. Figures are ``sim.reporting``'s (``sim.save`` writes both).
         """
+        import pandas as pd
+
         done = progress or (lambda n: None)
         folder = Path(folder)
         table = self.table()
@@ -124,6 +134,8 @@ def comparison_table(comparison) -> pd.DataFrame:
     probability for yes/no outcomes), ``sd``, ``p05``, ``p50``, ``p95``, ``n`` (runs in which a
     timing outcome happens) and ``change_vs_first`` (mean minus the first scenario's mean).
     """
+    import pandas as pd
+
     rows = []
     for name, res in zip(comparison.names, comparison.results):
         for outcome, s in res.summary["outcomes"].items():
@@ -142,6 +154,8 @@ def comparison_table(comparison) -> pd.DataFrame:
 
 
 def _cell(row) -> str:
+    import pandas as pd
+
     if pd.isna(row["mean"]):
         return "never"
     if row["kind"] == "probability":

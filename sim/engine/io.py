@@ -17,9 +17,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from sim._arrow import arrow_table, is_data_frame
 
 #: Outcome rows buffered into one Parquet row group (bounded, ~15 MB).
 ROW_GROUP_RUNS = 65_536
@@ -41,7 +42,7 @@ class ParquetSink:
         self.buffered = 0
 
     def add(self, cols: dict[str, np.ndarray]) -> None:
-        table = pa.table(cols)
+        table = arrow_table(cols)  # without loading pandas (sim._arrow)
         self.buffer.append(table)
         self.buffered += table.num_rows
         if self.buffered >= self.row_group_runs:
@@ -83,6 +84,8 @@ class MemorySink:
         self.parts.append(cols)
 
     def frame(self):
+        import pandas as pd
+
         keys = self.parts[0].keys()
         return pd.DataFrame({k: np.concatenate([p[k] for p in self.parts]) for k in keys})
 
@@ -90,7 +93,7 @@ class MemorySink:
 def table_pieces(source):
     """A table (a DataFrame, or the path of a Parquet file) as pyarrow Tables of at most
     ``ROW_GROUP_RUNS`` rows each (a file row group by row group): memory does not grow with rows."""
-    if isinstance(source, pd.DataFrame):
+    if is_data_frame(source):
         for start in range(0, max(len(source), 1), ROW_GROUP_RUNS):
             yield pa.Table.from_pandas(source.iloc[start:start + ROW_GROUP_RUNS], preserve_index=False)
     else:

@@ -13,18 +13,29 @@ import os
 import shutil
 from pathlib import Path
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import pyarrow.parquet as pq
 import yaml
 
+from sim._arrow import is_data_frame
 from sim.engine.io import jsonable, table_pieces, write_atomically
 from sim.engine.columns import outcome_reader, outcome_summary
+from sim.engine.summary import bands_table
 from sim.model.outcomes import variable_name
 from sim.scenario.loading import scenario_from_dict
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 class Results:
     """Results of one scenario run.
+
+    Nothing here loads pandas until a DataFrame is asked for (``outcomes``, ``quantiles``,
+    ``band``, ``table``): ``iraqsim run`` reads its figures from ``bands`` and the outcome
+    columns, and loads pandas only after they are sent (docs/performance.md, round 22).
 
     Attributes:
         scenario: The scenario that was run.
@@ -37,6 +48,7 @@ class Results:
         self._outcomes = outcomes  # DataFrame, or the path of a Parquet file
         self._traj = trajectory_summary
         self._quantiles = quantiles
+        self._bands = None
         self._summary = None
         self.provenance = dict(provenance or {})
 
@@ -44,21 +56,23 @@ class Results:
     @property
     def outcomes(self) -> pd.DataFrame:
         """One row per run: ``run``, ``param.<name>`` for sampled parameters, outcome columns."""
-        if not isinstance(self._outcomes, pd.DataFrame):
+        if not is_data_frame(self._outcomes):
+            import pandas as pd
+
             self._outcomes = pd.read_parquet(self._outcomes)
         return self._outcomes
 
     @property
     def n_runs(self) -> int:
         """Number of runs, without loading a streamed outcome table."""
-        if isinstance(self._outcomes, pd.DataFrame):
+        if is_data_frame(self._outcomes):
             return len(self._outcomes)
         return pq.ParquetFile(self._outcomes).metadata.num_rows
 
     @property
     def outcome_names(self) -> list[str]:
         """Column names of the outcome table, without loading a streamed table."""
-        if isinstance(self._outcomes, pd.DataFrame):
+        if is_data_frame(self._outcomes):
             return list(self._outcomes.columns)
         return list(pq.ParquetFile(self._outcomes).schema_arrow.names)
 
@@ -76,10 +90,22 @@ class Results:
     def quantiles(self) -> pd.DataFrame:
         """Per month and variable: p05, p25, p50, p75, p95 and mean (long format)."""
         if self._quantiles is None:
-            if self._traj is None:
-                raise ValueError("this run kept no trajectories (keep_trajectories=False)")
-            self._quantiles = self._traj.frame(self.scenario.month_dates())
+            self._quantiles = bands_table(self.bands).to_pandas()
         return self._quantiles
+
+    @property
+    def bands(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per trajectory variable: numpy arrays ``month``, ``date``, ``p05`` .. ``p95`` and
+        ``mean``, one value a month (``quantiles`` holds the same, as one long table)."""
+        if self._bands is None:
+            if self._traj is not None:
+                self._bands = self._traj.bands(self.scenario.month_dates())
+            elif self._quantiles is not None:  # a result read from its folder
+                self._bands = {var: {c: rows[c].to_numpy() for c in rows.columns if c != "variable"}
+                               for var, rows in self._quantiles.groupby("variable", sort=False)}
+            else:
+                raise ValueError("this run kept no trajectories (keep_trajectories=False)")
+        return self._bands
 
     @property
     def summary(self) -> dict:
@@ -95,8 +121,11 @@ class Results:
         q = self.quantiles
         return q[q["variable"] == variable_name(variable)].set_index("date")
 
-    def table(self) -> pd.DataFrame:
-        """A compact outcome table for printing: one row per outcome."""
+    #: Columns of ``table`` and ``table_rows``.
+    TABLE_COLUMNS = ("outcome", "mean / P", "p05", "p50", "p95")
+
+    def table_rows(self) -> list[tuple[str, ...]]:
+        """The rows of ``table`` as text: outcome, mean (or probability), p05, p50, p95."""
         rows = []
         for name, s in self.summary["outcomes"].items():
             if s["kind"] == "probability":
@@ -107,7 +136,13 @@ class Results:
                 fmt = (lambda v: f"{v:,.3g}") if abs(s["p95"] or 0) < 10 else (lambda v: f"{v:,.0f}")
                 extra = f" (n={s['n']})" if s["kind"] == "month" else ""
                 rows.append((name, fmt(s["mean"]) + extra, fmt(s["p05"]), fmt(s["p50"]), fmt(s["p95"])))
-        return pd.DataFrame(rows, columns=["outcome", "mean / P", "p05", "p50", "p95"]).set_index("outcome")
+        return rows
+
+    def table(self) -> pd.DataFrame:
+        """A compact outcome table for printing: one row per outcome (``table_rows``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.table_rows(), columns=list(self.TABLE_COLUMNS)).set_index("outcome")
 
     # ------------------------------------------------------------------ files
     def save(self, directory: str | os.PathLike) -> Path:
@@ -130,12 +165,12 @@ class Results:
         done = progress or (lambda n: None)
         folder = Path(folder)
         dest = folder / "outcomes.parquet"
-        if isinstance(self._outcomes, pd.DataFrame):
+        if is_data_frame(self._outcomes):
             self._outcomes.to_parquet(dest, index=False)
         elif Path(self._outcomes).resolve() != dest.resolve():  # else: streamed there already
             shutil.copyfile(self._outcomes, dest)  # a file is copied, never loaded
         done(1)
-        self.quantiles.to_parquet(folder / "quantiles.parquet", index=False)
+        pq.write_table(bands_table(self.bands), folder / "quantiles.parquet")  # without pandas
         done(1)
         (folder / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2))
         done(1)
@@ -154,6 +189,8 @@ class Results:
         data = yaml.safe_load((d / "scenario.resolved.yaml").read_text())
         scenario = scenario_from_dict(data, str(d / "scenario.resolved.yaml"))
         summary = json.loads((d / "summary.json").read_text())
+        import pandas as pd
+
         res = cls(scenario, d / "outcomes.parquet", None,
                   summary.get("provenance"), quantiles=pd.read_parquet(d / "quantiles.parquet"))
         res._summary = summary

@@ -26,8 +26,9 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
+from sim._arrow import arrow_table, repeated_text
 from sim.engine.binning import histogram_merge, histogram_month
 from sim.engine.quantiles import linear_quantiles
 from sim.model.outcomes import TRAJECTORY_VARIABLES, VARIABLE_ALIASES
@@ -316,20 +317,35 @@ class TrajectorySummary:
         fp = np.maximum.accumulate(np.clip(fp, lo_all, hi_all))
         return np.interp(ranks, xp, fp)
 
-    def frame(self, dates) -> pd.DataFrame:
-        """Long table: month, date, variable, p05..p95, mean."""
+    def bands(self, dates) -> dict[str, dict[str, np.ndarray]]:
+        """Per variable: its ``month``, ``date`` (``dates``, as ``datetime64[s]``), ``p05`` ..
+        ``p95`` and ``mean``, one value a month. Deprecated names share the arrays of the
+        variable they stand for, for one release."""
         q = self.quantiles()
         means = self.means()
-        rows = []
+        month = np.arange(self.months, dtype=np.int64)
+        date = np.array(dates, dtype="datetime64[s]")
+        out = {}
         for i, var in enumerate(self.variables):
-            df = pd.DataFrame(q[i], columns=QUANTILE_NAMES)
-            df.insert(0, "variable", var)
-            df.insert(0, "date", pd.to_datetime(dates))
-            df.insert(0, "month", np.arange(self.months, dtype=np.int64))
-            df["mean"] = means[i]
-            rows.append(df)
-        # deprecated names get the rows of the variable they stand for, for one release
+            out[var] = {"month": month, "date": date,
+                        **{name: q[i, :, j] for j, name in enumerate(QUANTILE_NAMES)}, "mean": means[i]}
         for alias, name in VARIABLE_ALIASES.items():
-            if name in self.variables:
-                rows.append(rows[self.variables.index(name)].assign(variable=alias))
-        return pd.concat(rows, ignore_index=True)
+            if name in out:
+                out[alias] = out[name]
+        return out
+
+
+def bands_table(bands: dict[str, dict[str, np.ndarray]]) -> pa.Table:
+    """The long quantile table (``quantiles.parquet``, ``Results.quantiles``) of
+    ``TrajectorySummary.bands``: month, date (to the millisecond, as Parquet keeps it),
+    variable, p05..p95, mean; a variable's rows together, in the order of ``bands``. Made
+    without pandas (``sim._arrow``): ``iraqsim run`` writes it while its figures are drawn."""
+    tables = []
+    for var, band in bands.items():
+        n = len(band["month"])
+        tables.append(arrow_table({
+            "month": np.asarray(band["month"], dtype=np.int64),
+            "date": np.asarray(band["date"], dtype="datetime64[ms]"),
+            "variable": repeated_text(var, n),
+            **{name: np.asarray(band[name], dtype=np.float64) for name in (*QUANTILE_NAMES, "mean")}}))
+    return pa.concat_tables(tables).combine_chunks()

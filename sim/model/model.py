@@ -20,7 +20,6 @@ from types import SimpleNamespace
 
 import numpy as np
 from mesa.agent import Agent
-from mesa.datacollection import DataCollector
 from mesa.model import Model
 from numba import njit
 
@@ -113,9 +112,11 @@ class DrawdownModel(Model):
 
         self.tracker = OutcomeTracker(self, keep_trajectories=keep_trajectories,
                                       histograms=histograms)
-        reporters = ({name: (lambda m, f=var.get: float(np.mean(f(m))))
-                      for name, var in TRAJECTORY_VARIABLES.items()} if collect else {})
-        self.datacollector = DataCollector(model_reporters=reporters)
+        self._datacollector = None
+        if collect:
+            self.datacollector = _data_collector(
+                {name: (lambda m, f=var.get: float(np.mean(f(m))))
+                 for name, var in TRAJECTORY_VARIABLES.items()})
         self.tracker.record(self)  # month 0
         if collect:
             self.datacollector.collect(self)
@@ -149,9 +150,21 @@ class DrawdownModel(Model):
             self.running = False
 
     @property
+    def datacollector(self):
+        """Mesa's ``DataCollector``: per-month means with ``collect``, else an empty one made on
+        first use (Mesa's module loads pandas, which a run without it does not need)."""
+        if self._datacollector is None:
+            self._datacollector = _data_collector({})
+        return self._datacollector
+
+    @datacollector.setter
+    def datacollector(self, value):
+        self._datacollector = value
+
+    @property
     def reporters_active(self) -> bool:
         """Whether the DataCollector has reporters to collect."""
-        return bool(self.datacollector.model_reporters)
+        return self._datacollector is not None and bool(self._datacollector.model_reporters)
 
     def run(self) -> dict[str, np.ndarray]:
         """Step to the horizon and return the outcome columns of every replica."""
@@ -292,3 +305,10 @@ def _total(arrays) -> np.ndarray:
     for a in arrays:
         total += a
     return total
+
+
+def _data_collector(reporters: dict):
+    """A Mesa ``DataCollector`` of model ``reporters`` (imported here: it loads pandas)."""
+    from mesa.datacollection import DataCollector
+
+    return DataCollector(model_reporters=reporters)

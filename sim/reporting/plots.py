@@ -24,7 +24,7 @@ import numpy as np
 from sim.engine.columns import (
     PooledReader, column_histogram, column_is_integral, column_statistics)
 from sim.model.exit import STAGE_NAMES
-from sim.model.outcomes import OUTCOME_ALIASES, OUTCOME_COLUMNS, TRAJECTORY_VARIABLES
+from sim.model.outcomes import OUTCOME_ALIASES, OUTCOME_COLUMNS, TRAJECTORY_VARIABLES, variable_name
 from sim.reporting.figure_data import (
     Band, Counts, Fan, Histograms, OutcomesFigure, Probabilities, TrajectoriesFigure,
     month_to_days, percent, thousands)
@@ -171,9 +171,8 @@ def _probabilities(booleans: list[str], results, names, colors) -> Probabilities
 
 
 def _band(results, variable: str, label: str | None, color: str) -> Band:
-    band = results.band(variable).reset_index()
-    return Band(label, color, band["date"].to_numpy(),
-                *(band[q].to_numpy() for q in ("p05", "p25", "p50", "p75", "p95")))
+    band = results.bands[variable_name(variable)]
+    return Band(label, color, band["date"], *(band[q] for q in ("p05", "p25", "p50", "p75", "p95")))
 
 
 def _fan(variable: str, bands: list[Band]) -> Fan:
@@ -245,7 +244,7 @@ def trajectories_figure(results) -> TrajectoriesFigure:
     50% and 90% of runs, month by month, on calendar dates; on top the US troop level (the
     lever, capped by any exit timetable); scheduled events shaded."""
     scenario = results.scenario
-    present = set(results.quantiles["variable"])
+    present = set(results.bands)
     color = scenario_color(0)
     troops = _fan("us_troops", [_band(results, "us_troops", None, TROOPS)])
     troops.title = TROOPS_TITLE
@@ -316,7 +315,7 @@ def comparison_trajectories_figure(comparison) -> TrajectoriesFigure:
     colour, US troops on top."""
     names, results = comparison.names, comparison.results
     colors = scenario_colors(len(names))
-    shared = set.intersection(*(set(r.quantiles["variable"]) for r in results))
+    shared = set.intersection(*(set(r.bands) for r in results))
 
     def fan(variable):
         return _fan(variable, [_band(r, variable, nm, c) for r, nm, c in zip(results, names, colors)])

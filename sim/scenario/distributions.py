@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import numpy as np
-import pandas as pd
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.model.special import ndtri
 
+from sim._arrow import numpy_values
 from sim.model.parameters import PARAMETERS
 from sim.scenario.beta import beta_ppf
 from sim.scenario.errors import ScenarioError
@@ -215,11 +216,29 @@ class FromPosterior(BaseModel):
     def marginal_ppf(self, name: str, u: np.ndarray, posterior: str | None = None) -> np.ndarray:
         """Quantiles of parameter ``name``'s marginal in the posterior sample (for designs such
         as Sobol or Morris that need one variable at a time; the joint correlations are lost)."""
-        column = posterior_table(self.path(posterior))[name].to_numpy(dtype=np.float64)
+        column = posterior_table(self.path(posterior))[name]
         return np.quantile(column, np.clip(u, 0.0, 1.0))
 
 
-def posterior_table(path: str | Path) -> pd.DataFrame:
+class PosteriorSample:
+    """A posterior sample: one read-only float64 array of draws per parameter, all as long.
+
+    ``sample[name]`` is a parameter's draws, ``name in sample`` says whether it has them,
+    ``sample.columns`` names them in the file's order and ``sample.rows`` counts the draws."""
+
+    def __init__(self, columns: dict[str, np.ndarray]):
+        self.columns = list(columns)
+        self._values = columns
+        self.rows = len(next(iter(columns.values()))) if columns else 0
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._values[name]
+
+
+def posterior_table(path: str | Path) -> PosteriorSample:
     """The posterior sample in ``path`` (read once per process while the file is unchanged)."""
     path = Path(path)
     if not path.is_file():
@@ -229,9 +248,16 @@ def posterior_table(path: str | Path) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=4)
-def _read_posterior(path: str, mtime_ns: int, size: int):
-    """Read a posterior table; cached by path, modification time and size (every block needs it)."""
-    return pd.read_parquet(path)
+def _read_posterior(path: str, mtime_ns: int, size: int) -> PosteriorSample:
+    """Read a posterior table; cached by path, modification time and size (every block needs it).
+    Read with pyarrow alone: loading a scenario does not load pandas (``sim.engine.arrow``)."""
+    table = pq.ParquetFile(path).read()
+    columns = {}
+    for name, column in zip(table.column_names, table.columns):
+        values = np.array(numpy_values(column), dtype=np.float64)
+        values.flags.writeable = False  # shared by every caller of the cache
+        columns[name] = values
+    return PosteriorSample(columns)
 
 
 def sample_posterior(specs: dict, n: int, seed: int, block: int,
@@ -249,13 +275,13 @@ def sample_posterior(specs: dict, n: int, seed: int, block: int,
     for file, names in sorted(by_file.items()):
         path = specs[names[0]].path(posterior)
         table = posterior_table(path)
-        missing = [nm for nm in names if nm not in table.columns]
+        missing = [nm for nm in names if nm not in table]
         if missing:
             raise ScenarioError(path, f"parameters.{missing[0]}", "not in the posterior sample; "
                                 f"it holds: {', '.join(map(str, table.columns))}")
         ss = np.random.SeedSequence(entropy=seed, spawn_key=(block, 2, zlib.crc32(file.encode())))
-        rows = np.random.default_rng(ss).integers(0, len(table), n)
+        rows = np.random.default_rng(ss).integers(0, table.rows, n)
         for nm in names:
             par = PARAMETERS[nm]
-            out[nm] = np.clip(table[nm].to_numpy(dtype=np.float64)[rows], par.low, par.high)
+            out[nm] = np.clip(table[nm][rows], par.low, par.high)
     return out

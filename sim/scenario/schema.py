@@ -130,7 +130,7 @@ class Scenario(BaseModel):
             except ScenarioError:
                 raise KeyedValueError(key, f"posterior file {path} not found; `iraqsim calibrate "
                                       "--out DIR` writes one") from None
-            if name not in table.columns:
+            if name not in table:
                 raise KeyedValueError(f"parameters.{name}", f"not in the posterior sample {path}; "
                                       f"it holds: {', '.join(map(str, table.columns))}")
         return self
