@@ -153,12 +153,16 @@ def test_linear_quantiles_are_numpys_bit_for_bit(n, dtype):
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert got.tobytes() == expected.tobytes()
     assert np.isnan(got[3, 0]).all() and not np.isnan(got[:3]).any()
+    in_place = values.copy()
+    assert linear_quantiles(in_place, QUANTILES, in_place=True).tobytes() == expected.tobytes()
+    assert np.array_equal(in_place, np.sort(values, axis=2), equal_nan=True)  # sorted where it was
 
 
 def test_exact_summary_quantiles_are_numpys_bit_for_bit(model_block):
     exact, _ = both_modes(model_block)
     expected = np.moveaxis(np.quantile(model_block.astype(np.float32), QUANTILES, axis=2), 0, -1)
     assert exact.quantiles().tobytes() == expected.tobytes()
+    assert exact.quantiles().tobytes() == expected.tobytes()  # again, from its sorted store
 
 COLUMNS = {
     "smooth": lambda rng, n: rng.normal(3.0, 2.0, n),

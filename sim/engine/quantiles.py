@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def linear_quantiles(values: np.ndarray, quantiles) -> np.ndarray:
+def linear_quantiles(values: np.ndarray, quantiles, in_place: bool = False) -> np.ndarray:
     """The quantiles of ``values`` along its last axis, shape ``values.shape[:-1] + (q,)``: the
     numbers ``numpy.quantile`` gives with its default (linear) method, bit for bit (tested).
 
@@ -16,8 +16,14 @@ def linear_quantiles(values: np.ndarray, quantiles) -> np.ndarray:
     four times a sort along the runs: here the order statistics come from ``numpy.sort`` and are
     interpolated as ``numpy.quantile`` does (index ``(n - 1) q``; from the upper neighbour when
     the weight is at least one half). A slice holding a NaN gives NaN, as there.
+
+    ``in_place``: sort ``values`` itself instead of a copy (each slice's values are reordered).
     """
-    ordered = np.sort(values, axis=-1)
+    if in_place:
+        values.sort(axis=-1)
+        ordered = values
+    else:
+        ordered = np.sort(values, axis=-1)
     n = ordered.shape[-1]
     q = np.asarray(quantiles, dtype=np.float64)
     virtual = (n - 1) * q
