@@ -70,6 +70,8 @@ def numpy_values(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         return column.to_numpy(zero_copy_only=False)
     data = column.buffers()[1]
     n, offset = len(column), column.offset
+    if n == 0 or data is None:
+        return np.empty(0, dtype=bool if pa.types.is_boolean(kind) else kind.to_pandas_dtype())
     if pa.types.is_boolean(kind):
         bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
         return bits[offset:offset + n].astype(bool)

@@ -45,6 +45,9 @@ def test_columns_read_back_as_pyarrows_to_numpy_gives_them_at_any_offset(start, 
 def test_a_column_of_several_chunks_and_one_with_nulls_read_back_whole():
     chunked = pa.chunked_array([pa.array([1.0, 2.0]), pa.array([3.0])])
     assert numpy_values(chunked).tolist() == [1.0, 2.0, 3.0]
+    for empty in (pa.array([], pa.float64()), pa.array([], pa.bool_()), pa.chunked_array([], pa.int64())):
+        expected = pa.chunked_array([empty]) if isinstance(empty, pa.Array) else empty
+        assert numpy_values(empty).dtype == expected.to_numpy().dtype and numpy_values(empty).size == 0
     with_nulls = pa.array([1.0, None, 3.0])  # not what a job writes: pyarrow's conversion
     assert np.array_equal(numpy_values(with_nulls), [1.0, np.nan, 3.0], equal_nan=True)
 
