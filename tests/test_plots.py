@@ -490,3 +490,35 @@ def test_figure_text_is_drawn_without_hinting_and_the_caller_keeps_its_settings(
     plots.plot_trajectories(phased, tmp_path / "t.png")
     assert len(flags) > 100 and set(flags) == {unhinted}
     assert matplotlib.rcParams["text.hinting"] == before
+
+
+@pytest.mark.parametrize("to_file_object", [False, True])
+def test_a_png_written_here_has_the_pixels_of_matplotlibs_own(tmp_path, to_file_object):
+    """``save_figure`` renders with ``savefig`` and writes the PNG itself (``png_bytes``):
+    decoded, the same pixels and resolution as ``savefig``'s PNG, for a path or a file object."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    def figure():
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.fill_between([0, 1, 2], [0, 1, 0.5], color="#88aacc", alpha=0.6)
+        ax.plot([0, 1, 2], [1, 0, 1], lw=1.5)
+        ax.set_title("Peak ISIS fighters, 2,500 and 40k")
+        return fig
+
+    reference = figure()
+    reference.savefig(tmp_path / "matplotlib.png", dpi=110)
+    plt.close(reference)
+    if to_file_object:
+        written = io.BytesIO()
+        figures_module.save_figure(figure(), written, 110, format="png")
+        (tmp_path / "here.png").write_bytes(written.getvalue())
+    else:
+        figures_module.save_figure(figure(), tmp_path / "here.png", 110)
+    theirs, ours = Image.open(tmp_path / "matplotlib.png"), Image.open(tmp_path / "here.png")
+    assert ours.mode == theirs.mode == "RGBA" and ours.size == theirs.size
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+    assert ours.info["dpi"] == pytest.approx(theirs.info["dpi"])
+    Image.open(tmp_path / "here.png").verify()  # chunks and checksums are valid

@@ -16,6 +16,9 @@ Also here: ``save_figure`` and ``date_axis``, which every figure of the package 
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from pathlib import Path
 
 import matplotlib
@@ -69,21 +72,53 @@ def save_figure(fig, target, dpi: int, **kwargs) -> None:
     draw lays out hundreds of tick labels). The pixels are the same (tested; compared on the
     run, comparison, backtest, sweep and report figures).
 
-    PNGs are compressed at zlib level 1, not Pillow's 6: the same pixels in a file ~4% larger,
-    written ~0.1 s sooner for a full grid of panels (the user waits for it).
+    A PNG (without other ``savefig`` options) is rendered by matplotlib and written by
+    ``png_bytes``: the same pixels as ``savefig``'s PNG (tested), written ~0.05 s sooner for a
+    full grid of panels (the user waits for it).
     """
     named = Path(target).suffix.lstrip(".").lower() if isinstance(target, (str, Path)) else None
-    if (kwargs.get("format") or named) == "png":
-        kwargs.setdefault("pil_kwargs", {"compress_level": 1})
+    png = (kwargs.get("format") or named) == "png" and set(kwargs) <= {"format"}
     layout = fig.get_layout_engine()
     if layout is not None:
         fig.set_dpi(dpi)
         layout.execute(fig)
         fig.set_layout_engine(None)
     try:
-        fig.savefig(target, dpi=dpi, **kwargs)
+        if not png:
+            fig.savefig(target, dpi=dpi, **kwargs)
+            return
+        fig.set_dpi(dpi)
+        width, height = fig.canvas.get_width_height()
+        pixels = io.BytesIO()
+        fig.savefig(pixels, dpi=dpi, format="rgba")  # savefig's own rendering, unencoded
+        data = png_bytes(np.frombuffer(pixels.getbuffer(), np.uint8).reshape(height, width, 4), dpi)
+        if isinstance(target, (str, Path)):
+            Path(target).write_bytes(data)
+        else:
+            target.write(data)
     finally:
         plt.close(fig)
+
+
+def png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
+    """A PNG file of 8-bit RGBA pixels, shape (height, width, 4), at ``dpi``: rows unfiltered,
+    zlib level 1. Pillow (``savefig``'s writer) tries all five PNG filters on every row, ~0.05 s
+    of the ~0.085 s it takes for a full grid of panels; on these flat-coloured charts the
+    unfiltered file is ~4% larger."""
+    height, width, _ = rgba.shape
+    rows = np.zeros((height, 1 + 4 * width), np.uint8)  # each row: filter type 0, then pixels
+    rows[:, 1:] = rgba.reshape(height, -1)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    per_metre = round(dpi / 0.0254)
+    return b"".join([b"\x89PNG\r\n\x1a\n",
+                     chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+                     chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+                     chunk(b"tEXt", b"Software\0matplotlib " + matplotlib.__version__.encode()),
+                     chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+                     chunk(b"IEND", b"")])
 
 
 def _save(fig, path) -> Path:
