@@ -288,6 +288,34 @@ def test_parquet_row_groups_are_bounded(tmp_path, monkeypatch):
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [100, 100, 50]
 
 
+def test_a_sink_keeps_the_table_of_a_one_row_group_file_only(tmp_path):
+    one = io.ParquetSink(tmp_path / "one.parquet", row_group_runs=100)
+    one.add({"run": np.arange(60), "x": np.ones(60)})
+    one.close()
+    assert one.table.equals(pq.read_table(tmp_path / "one.parquet"))
+    two = io.ParquetSink(tmp_path / "two.parquet", row_group_runs=100)
+    for start in range(0, 150, 50):
+        two.add({"run": np.arange(start, start + 50), "x": np.ones(50)})
+    two.close()
+    assert two.table is None  # the file holds two row groups: its readers read the file
+
+
+def test_a_streamed_job_summarises_the_table_it_wrote_without_reading_the_file(short_baseline,
+                                                                               tmp_path):
+    """The figures and the summary of a job read the one row group it still holds, not the file:
+    the same numbers as the file read back gives."""
+    res = engine.run(short_baseline, runs=300, seed=5, stream_to=tmp_path, progress=False)
+    path = tmp_path / "outcomes.parquet"
+    kept = path.read_bytes()
+    path.write_bytes(b"not a parquet file")  # a reader of the file would fail now
+    held = res.summary["outcomes"]
+    column = np.concatenate(list(res.outcome_reader("isis_peak").chunks()))
+    path.write_bytes(kept)
+    from_file = engine.Results(res.scenario, path, None, res.provenance)
+    assert held == from_file.summary["outcomes"]
+    assert np.array_equal(column, np.concatenate(list(from_file.outcome_reader("isis_peak").chunks())))
+
+
 # ---------------------------------------------------------------------- performance edits
 def reference_poisson_from_uniform(u, lam):
     """The replica-by-replica CDF inversion the fast ``poisson_from_uniform`` must reproduce."""

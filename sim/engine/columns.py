@@ -1,8 +1,9 @@
 """The outcome table summarised column by column, in bounded memory.
 
 The outcome table has one row per run (``run``, ``param.<name>``, the outcome columns). Its
-columns are read ``OUTCOME_CHUNK`` values at a time, from a DataFrame or straight from the
-Parquet file a job streamed, and summarised exactly (numpy's linear quantiles) in a few passes:
+columns are read ``OUTCOME_CHUNK`` values at a time, from a DataFrame, from the pyarrow Table a
+job still holds (a file of one row group) or straight from the Parquet file it streamed, and
+summarised exactly (numpy's linear quantiles) in a few passes:
 ``column_statistics`` (n, mean, sd, min, max, quantiles), ``column_tail_mean``,
 ``column_histogram``, and ``outcome_summary`` (every outcome of ``summary.json``). Memory is one
 column at most, never the table.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim._arrow import is_data_frame, numpy_values
@@ -68,11 +70,14 @@ class _ColumnReader:
 
 
 def column_chunks(source, name: str):
-    """Yield one column of a table (a DataFrame or an open ``pyarrow.parquet.ParquetFile``) as
+    """Yield one column of a table (a DataFrame, a pyarrow Table or an open
+    ``pyarrow.parquet.ParquetFile``) as
     float64 copies of exactly ``OUTCOME_CHUNK`` values (the last shorter), NaN included: the
     chunks of two tables with the same number of rows line up row for row."""
     if is_data_frame(source):
         groups = (source[name].to_numpy(),)
+    elif isinstance(source, pa.Table):
+        groups = (numpy_values(source.column(name)),)
     else:  # row group by row group (iter_batches would buffer the whole column)
         groups = (numpy_values(source.read_row_group(i, columns=[name]).column(0))
                   for i in range(source.num_row_groups))
@@ -239,8 +244,9 @@ def column_is_integral(reader: _ColumnReader) -> bool:
 
 
 def outcome_reader(outcomes, name: str) -> _ColumnReader:
-    """A chunked reader of one outcome column of a table or of the Parquet file at a path."""
-    if is_data_frame(outcomes):
+    """A chunked reader of one outcome column of a table (a DataFrame or a pyarrow Table) or of
+    the Parquet file at a path."""
+    if is_data_frame(outcomes) or isinstance(outcomes, pa.Table):
         return _ColumnReader(outcomes, name)
     return _ColumnReader(pq.ParquetFile(os.fspath(outcomes)), name)
 
@@ -249,6 +255,8 @@ def _outcome_readers(outcomes):
     """Yield (name, reader) for each outcome column present (a Parquet file is opened once)."""
     if is_data_frame(outcomes):
         source, present = outcomes, set(outcomes.columns)
+    elif isinstance(outcomes, pa.Table):
+        source, present = outcomes, set(outcomes.column_names)
     else:
         source = pq.ParquetFile(os.fspath(outcomes))
         present = set(source.schema_arrow.names)

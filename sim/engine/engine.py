@@ -120,5 +120,7 @@ def run(scenario, runs: int | None = None, seed: int | None = None, *, workers: 
     if scenario.posterior_files():  # the calibration the runs drew from, to the byte
         provenance["posterior"] = [{"file": str(path), "sha256": file_sha256(path)}
                                    for path in scenario.posterior_files()]
-    outcomes = sink.frame() if isinstance(sink, MemorySink) else Path(stream_to) / "outcomes.parquet"
-    return Results(scenario, outcomes, summary, provenance)
+    if isinstance(sink, MemorySink):
+        return Results(scenario, sink.frame(), summary, provenance)
+    return Results(scenario, Path(stream_to) / "outcomes.parquet", summary, provenance,
+                   table=sink.table)

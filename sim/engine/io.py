@@ -40,6 +40,10 @@ class ParquetSink:
         self.writer = None
         self.buffer: list = []
         self.buffered = 0
+        #: The file's content while it is one row group (a table of at most ``row_group_runs``
+        #: rows, ~15 MB), so the job's figures and summary need not read it back; else None.
+        self.table = None
+        self.row_groups = 0
 
     def add(self, cols: dict[str, np.ndarray]) -> None:
         table = arrow_table(cols)  # without loading pandas (sim._arrow)
@@ -57,6 +61,8 @@ class ParquetSink:
                                            dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
         self.writer.write_table(table, row_group_size=max(len(table), 1))
         self.buffer, self.buffered = [], 0
+        self.table = table if self.row_groups == 0 else None
+        self.row_groups += 1
 
     def close(self) -> None:
         """Write what is buffered and close the file."""

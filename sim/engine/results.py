@@ -43,9 +43,12 @@ class Results:
     """
 
     def __init__(self, scenario, outcomes, trajectory_summary=None, provenance=None,
-                 quantiles: pd.DataFrame | None = None):
+                 quantiles: pd.DataFrame | None = None, table=None):
         self.scenario = scenario
         self._outcomes = outcomes  # DataFrame, or the path of a Parquet file
+        # the file's content, when the job that wrote it still holds it (a pyarrow Table of one
+        # row group): read by the columns' readers instead of the file
+        self._table = table
         self._traj = trajectory_summary
         self._quantiles = quantiles
         self._bands = None
@@ -84,7 +87,7 @@ class Results:
     def outcome_reader(self, name: str):
         """One outcome column, read in chunks of ``sim.engine.columns.OUTCOME_CHUNK`` values as often as
         needed (a streamed table is read row group by row group: bounded memory)."""
-        return outcome_reader(self._outcomes, name)
+        return outcome_reader(self._outcomes if self._table is None else self._table, name)
 
     @property
     def quantiles(self) -> pd.DataFrame:
@@ -112,7 +115,8 @@ class Results:
         """Per outcome: mean, sd, p05, p50, p95 (probabilities for booleans), plus provenance."""
         if self._summary is None:
             # a streamed table is summarised column by column, never loaded whole
-            self._summary = {"outcomes": outcome_summary(self._outcomes),
+            self._summary = {"outcomes": outcome_summary(
+                                 self._outcomes if self._table is None else self._table),
                              "provenance": self.provenance}
         return self._summary
 
