@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
@@ -87,7 +86,12 @@ class Results:
     def outcome_reader(self, name: str):
         """One outcome column, read in chunks of ``sim.engine.columns.OUTCOME_CHUNK`` values as often as
         needed (a streamed table is read row group by row group: bounded memory)."""
-        return outcome_reader(self._outcomes if self._table is None else self._table, name)
+        return outcome_reader(self._columns, name)
+
+    @property
+    def _columns(self):
+        """Where the outcome columns are read: the table still held, else the DataFrame or file."""
+        return self._outcomes if self._table is None else self._table
 
     @property
     def quantiles(self) -> pd.DataFrame:
@@ -115,8 +119,7 @@ class Results:
         """Per outcome: mean, sd, p05, p50, p95 (probabilities for booleans), plus provenance."""
         if self._summary is None:
             # a streamed table is summarised column by column, never loaded whole
-            self._summary = {"outcomes": outcome_summary(
-                                 self._outcomes if self._table is None else self._table),
+            self._summary = {"outcomes": outcome_summary(self._columns),
                              "provenance": self.provenance}
         return self._summary
 
